@@ -1,0 +1,324 @@
+//! The authorization choke point. [`decide`] is pure: given who asks, what the command
+//! requires and the facts of its target (loaded read-only beforehand), it returns a
+//! [`Permit`] or a [`Denied`] that says what was missing. Only `admin::server::dispatch`
+//! calls it, and only this module can make a permit.
+
+mod permit;
+
+use std::collections::BTreeMap;
+
+pub use permit::{AuditSlot, Authorized, Permit};
+
+use super::command::{Command, Requirement, Target};
+use super::ops::{Family, Operation};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLevel {
+    /// Any object in scope.
+    All,
+    /// Only objects this administrator created.
+    Own,
+}
+
+/// Which users an administrator reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserScope {
+    Everything,
+    /// (domain, optional OU subtree DN).
+    Domains(Vec<(String, Option<String>)>),
+}
+
+/// Which sites (and so which clients and computers) an administrator reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComputerScope {
+    Everything,
+    Sites(Vec<String>),
+}
+
+/// An administrator's effective rights, already resolved through the role hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rights {
+    pub role: String,
+    pub ops: BTreeMap<Operation, AccessLevel>,
+    pub user_scope: UserScope,
+    pub computer_scope: ComputerScope,
+}
+
+impl Rights {
+    /// The Super Administrator: every operation, everywhere.
+    #[must_use]
+    pub fn super_admin() -> Self {
+        Self {
+            role: "Super Administrator".into(),
+            ops: Operation::ALL
+                .iter()
+                .map(|o| (*o, AccessLevel::All))
+                .collect(),
+            user_scope: UserScope::Everything,
+            computer_scope: ComputerScope::Everything,
+        }
+    }
+}
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Administrator name (what `created_by` records).
+    pub name: String,
+    /// How it reached us, for the audit trail: `root`, `root as alice`, `uid 1000`.
+    pub via: String,
+    pub rights: Rights,
+}
+
+/// What authorization needs to know about an existing target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetFacts {
+    pub exists: bool,
+    pub created_by: Option<String>,
+    pub domain: Option<String>,
+    pub ou_path: Option<String>,
+    pub site: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("permission denied: operation {missing} is required")]
+    MissingOperation { missing: &'static str },
+    #[error("permission denied: reading this needs an operation of its kind or report.view")]
+    CannotRead,
+    #[error("permission denied: {op} is granted only for objects you created")]
+    NotOwner { op: &'static str },
+    /// Out of scope is answered exactly like a missing object, so scope cannot be probed.
+    #[error("{what} not found")]
+    OutOfScope { what: String },
+    #[error("{what} not found")]
+    NotFound { what: String },
+    #[error("permission denied: outside your scope ({why})")]
+    CreateOutOfScope { why: String },
+}
+
+impl Denied {
+    /// Out-of-scope attempts are audited as such even though the caller sees "not found".
+    #[must_use]
+    pub fn audit_reason(&self) -> String {
+        match self {
+            Denied::OutOfScope { what } => format!("out of scope: {what}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+fn in_user_scope(scope: &UserScope, domain: &str, ou_path: Option<&str>) -> bool {
+    match scope {
+        UserScope::Everything => true,
+        UserScope::Domains(list) => list.iter().any(|(d, ou)| {
+            d.eq_ignore_ascii_case(domain)
+                && ou.as_deref().is_none_or(|ou| {
+                    ou_path.is_some_and(|p| {
+                        let p = p.to_ascii_lowercase();
+                        let ou = ou.to_ascii_lowercase();
+                        p == ou || p.ends_with(&format!(",{ou}"))
+                    })
+                })
+        }),
+    }
+}
+
+fn in_site_scope(scope: &ComputerScope, site: &str) -> bool {
+    match scope {
+        ComputerScope::Everything => true,
+        ComputerScope::Sites(sites) => sites.iter().any(|s| s.eq_ignore_ascii_case(site)),
+    }
+}
+
+impl Rights {
+    #[must_use]
+    pub fn can_see_user(&self, domain: &str, ou_path: Option<&str>) -> bool {
+        in_user_scope(&self.user_scope, domain, ou_path)
+    }
+
+    #[must_use]
+    pub fn can_see_site(&self, site: &str) -> bool {
+        in_site_scope(&self.computer_scope, site)
+    }
+
+    fn can_read(&self, family: Family) -> bool {
+        self.ops.contains_key(&Operation::ReportView)
+            || self.ops.keys().any(|o| family.contains(*o))
+    }
+}
+
+/// The single decision function.
+///
+/// # Errors
+/// [`Denied`], naming what was missing.
+pub fn decide(
+    actor: &Actor,
+    command: Command,
+    facts: &TargetFacts,
+    audit: AuditSlot,
+) -> Result<Authorized<Command>, Denied> {
+    check(actor, &command.requirement(), facts)?;
+    Ok(Authorized::new(command, Permit::new(actor.clone(), audit)))
+}
+
+fn check(actor: &Actor, req: &Requirement, facts: &TargetFacts) -> Result<(), Denied> {
+    let rights = &actor.rights;
+    if let Some(family) = req.read_family
+        && !rights.can_read(family)
+    {
+        return Err(Denied::CannotRead);
+    }
+    let mut own_only = None;
+    for op in req.all_of {
+        match rights.ops.get(op) {
+            None => return Err(Denied::MissingOperation { missing: op.id() }),
+            Some(AccessLevel::Own) => own_only = Some(*op),
+            Some(AccessLevel::All) => {}
+        }
+    }
+    match &req.target {
+        Target::Appliance | Target::Listing => Ok(()),
+        Target::Client(name) => {
+            let what = format!("client {name}");
+            if !facts.exists {
+                return Err(Denied::NotFound { what });
+            }
+            if !rights.can_see_site(facts.site.as_deref().unwrap_or_default()) {
+                return Err(Denied::OutOfScope { what });
+            }
+            check_owner(actor, own_only, facts)
+        }
+        Target::User { domain, name } => {
+            let what = format!("user {domain}\\{name}");
+            if !facts.exists {
+                return Err(Denied::NotFound { what });
+            }
+            if !rights.can_see_user(domain, facts.ou_path.as_deref()) {
+                return Err(Denied::OutOfScope { what });
+            }
+            check_owner(actor, own_only, facts)
+        }
+        Target::NewClient { site } => match site {
+            Some(site) if !rights.can_see_site(site) => Err(Denied::CreateOutOfScope {
+                why: format!("site {site}"),
+            }),
+            None if rights.computer_scope != ComputerScope::Everything => {
+                Err(Denied::CreateOutOfScope {
+                    why: "name a --site within your scope".into(),
+                })
+            }
+            _ => Ok(()),
+        },
+        Target::NewUsers { domain } => {
+            if rights.can_see_user(domain, None) {
+                Ok(())
+            } else {
+                Err(Denied::CreateOutOfScope {
+                    why: format!("domain {domain}"),
+                })
+            }
+        }
+    }
+}
+
+fn check_owner(
+    actor: &Actor,
+    own_only: Option<Operation>,
+    facts: &TargetFacts,
+) -> Result<(), Denied> {
+    match own_only {
+        Some(op) if facts.created_by.as_deref() != Some(actor.name.as_str()) => {
+            Err(Denied::NotOwner { op: op.id() })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn actor(rights: Rights) -> Actor {
+        Actor {
+            name: "alice".into(),
+            via: "test".into(),
+            rights,
+        }
+    }
+
+    fn facts(site: &str, created_by: &str) -> TargetFacts {
+        TargetFacts {
+            exists: true,
+            created_by: Some(created_by.into()),
+            site: Some(site.into()),
+            ..TargetFacts::default()
+        }
+    }
+
+    #[test]
+    fn super_admin_may_do_anything_that_exists() {
+        let a = actor(Rights::super_admin());
+        let cmd = Command::parse("client.delete", json!({"name":"x"})).unwrap();
+        assert!(decide(&a, cmd.clone(), &facts("HQ", "bob"), AuditSlot::default()).is_ok());
+        let err = decide(&a, cmd, &TargetFacts::default(), AuditSlot::default()).unwrap_err();
+        assert_eq!(err.to_string(), "client x not found");
+    }
+
+    #[test]
+    fn missing_operation_scope_and_ownership_are_enforced() {
+        let mut r = Rights {
+            role: "HQ".into(),
+            ops: BTreeMap::from([(Operation::RadiusClientUpdate, AccessLevel::Own)]),
+            user_scope: UserScope::Everything,
+            computer_scope: ComputerScope::Sites(vec!["HQ".into()]),
+        };
+        let a = actor(r.clone());
+        let del = Command::parse("client.delete", json!({"name":"x"})).unwrap();
+        assert_eq!(
+            decide(&a, del, &facts("HQ", "alice"), AuditSlot::default()).unwrap_err(),
+            Denied::MissingOperation {
+                missing: "radius.client.delete"
+            }
+        );
+        let edit = Command::parse("client.edit", json!({"name":"x"})).unwrap();
+        assert!(
+            decide(
+                &a,
+                edit.clone(),
+                &facts("HQ", "alice"),
+                AuditSlot::default()
+            )
+            .is_ok()
+        );
+        assert!(matches!(
+            decide(&a, edit.clone(), &facts("HQ", "bob"), AuditSlot::default()).unwrap_err(),
+            Denied::NotOwner { .. }
+        ));
+        assert!(matches!(
+            decide(&a, edit, &facts("Branch", "alice"), AuditSlot::default()).unwrap_err(),
+            Denied::OutOfScope { .. }
+        ));
+        r.ops.clear();
+        let show = Command::parse("client.show", json!({"name":"x"})).unwrap();
+        assert_eq!(
+            decide(&actor(r), show, &facts("HQ", "alice"), AuditSlot::default()).unwrap_err(),
+            Denied::CannotRead
+        );
+    }
+
+    #[test]
+    fn ou_subtree_scope() {
+        let scope = UserScope::Domains(vec![("CORP".into(), Some("ou=Sales,dc=corp".into()))]);
+        assert!(in_user_scope(
+            &scope,
+            "corp",
+            Some("ou=East,ou=Sales,dc=corp")
+        ));
+        assert!(in_user_scope(&scope, "CORP", Some("OU=Sales,DC=corp")));
+        assert!(!in_user_scope(&scope, "CORP", Some("ou=NotSales,dc=corp")));
+        assert!(!in_user_scope(&scope, "CORP", None));
+        assert!(!in_user_scope(&scope, "local", Some("ou=Sales,dc=corp")));
+    }
+}

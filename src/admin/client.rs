@@ -1,0 +1,91 @@
+//! A blocking client for the admin socket, used by `gatehousectl` and the bench tool.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::proto::{ErrorCode, PROTOCOL_VERSION, Request, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot connect to {path}: {source} (is gatehoused running? see --socket)")]
+    Connect {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("admin socket: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the daemon sent a malformed reply: {0}")]
+    Protocol(String),
+    #[error("{message}")]
+    Refused { code: ErrorCode, message: String },
+}
+
+pub struct AdminClient {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    next_id: u64,
+    act_as: Option<String>,
+}
+
+impl AdminClient {
+    /// Connects and performs the `hello` version exchange.
+    ///
+    /// # Errors
+    /// Connection failures and version mismatches.
+    pub fn connect(path: &Path, act_as: Option<String>) -> Result<Self, ClientError> {
+        let stream = UnixStream::connect(path).map_err(|source| ClientError::Connect {
+            path: path.display().to_string(),
+            source,
+        })?;
+        stream.set_read_timeout(Some(Duration::from_secs(600)))?;
+        let writer = stream.try_clone()?;
+        let mut c = Self {
+            reader: BufReader::new(stream),
+            writer,
+            next_id: 0,
+            act_as: None,
+        };
+        c.call("hello", json!({ "version": PROTOCOL_VERSION }))?;
+        c.act_as = act_as;
+        Ok(c)
+    }
+
+    /// Sends one request and waits for its response.
+    ///
+    /// # Errors
+    /// I/O failures, malformed replies, or the daemon's refusal.
+    pub fn call(&mut self, op: &str, args: Value) -> Result<Value, ClientError> {
+        self.next_id += 1;
+        let req = Request {
+            id: self.next_id,
+            op: op.to_string(),
+            args,
+            act_as: self.act_as.clone(),
+        };
+        let mut line =
+            serde_json::to_vec(&req).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        line.push(b'\n');
+        self.writer.write_all(&line)?;
+        let mut reply = String::new();
+        if self.reader.read_line(&mut reply)? == 0 {
+            return Err(ClientError::Protocol("connection closed".into()));
+        }
+        let resp: Response =
+            serde_json::from_str(&reply).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        if resp.ok {
+            Ok(resp.result.unwrap_or(Value::Null))
+        } else {
+            let err = resp
+                .error
+                .ok_or_else(|| ClientError::Protocol("error reply without error".into()))?;
+            Err(ClientError::Refused {
+                code: err.code,
+                message: err.message,
+            })
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! Typed admin commands and the requirement each one declares.
+//!
+//! `requirement()` matches every variant with no `_` arm: a new command does not compile
+//! until it says which operations it needs and which object it touches.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ops::{Family, Operation};
+use crate::radius::pipeline::split_user_name;
+
+/// A secret carried in a request (password, shared secret): never printed.
+#[derive(Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(transparent)]
+pub struct SecretString(pub String);
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NameArg {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientAddArgs {
+    pub name: String,
+    pub address: String,
+    pub secret: SecretString,
+    #[serde(default)]
+    pub site: Option<String>,
+    #[serde(default)]
+    pub require_message_authenticator: Option<bool>,
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientEditArgs {
+    pub name: String,
+    #[serde(default)]
+    pub new_name: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub secret: Option<SecretString>,
+    #[serde(default)]
+    pub site: Option<String>,
+    #[serde(default)]
+    pub require_message_authenticator: Option<bool>,
+    /// 0 removes the client's own limit.
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UserArg {
+    pub user: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UserAddArgs {
+    pub user: String,
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    #[serde(default)]
+    pub password_hash: Option<SecretString>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `name:hash` lines (or `name,hash`), all-or-nothing.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UserImportArgs {
+    pub domain: Option<String>,
+    pub lines: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UserListArgs {
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UserEditArgs {
+    pub user: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SetPasswordArgs {
+    pub user: String,
+    pub password: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AuditListArgs {
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub operation: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "op", content = "args")]
+pub enum Command {
+    #[serde(rename = "status")]
+    Status(Empty),
+    #[serde(rename = "client.add")]
+    ClientAdd(ClientAddArgs),
+    #[serde(rename = "client.list")]
+    ClientList(Empty),
+    #[serde(rename = "client.show")]
+    ClientShow(NameArg),
+    #[serde(rename = "client.edit")]
+    ClientEdit(ClientEditArgs),
+    #[serde(rename = "client.delete")]
+    ClientDelete(NameArg),
+    #[serde(rename = "user.add")]
+    UserAdd(UserAddArgs),
+    #[serde(rename = "user.import")]
+    UserImport(UserImportArgs),
+    #[serde(rename = "user.list")]
+    UserList(UserListArgs),
+    #[serde(rename = "user.show")]
+    UserShow(UserArg),
+    #[serde(rename = "user.edit")]
+    UserEdit(UserEditArgs),
+    #[serde(rename = "user.enable")]
+    UserEnable(UserArg),
+    #[serde(rename = "user.disable")]
+    UserDisable(UserArg),
+    #[serde(rename = "user.delete")]
+    UserDelete(UserArg),
+    #[serde(rename = "user.set-password")]
+    UserSetPassword(SetPasswordArgs),
+    #[serde(rename = "audit.list")]
+    AuditList(AuditListArgs),
+    #[serde(rename = "audit.verify")]
+    AuditVerify(Empty),
+}
+
+/// The object a command acts on, as far as authorization cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The appliance as a whole (status, the audit log).
+    Appliance,
+    /// An existing RADIUS client, by name.
+    Client(String),
+    /// A client about to be created at a site.
+    NewClient { site: Option<String> },
+    /// An existing user.
+    User { domain: String, name: String },
+    /// Users about to be created in a domain.
+    NewUsers { domain: String },
+    /// A listing; results are cut to the caller's scope.
+    Listing,
+}
+
+/// What a command needs: every operation in `all_of`, or — for reads — any operation of
+/// `read_family` (or `report.view`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    pub all_of: &'static [Operation],
+    pub read_family: Option<Family>,
+    pub target: Target,
+}
+
+impl Requirement {
+    fn ops(all_of: &'static [Operation], target: Target) -> Self {
+        Self {
+            all_of,
+            read_family: None,
+            target,
+        }
+    }
+
+    fn read(family: Family, target: Target) -> Self {
+        Self {
+            all_of: &[],
+            read_family: Some(family),
+            target,
+        }
+    }
+}
+
+/// `DOMAIN\name`, `name@DOMAIN` or `name` (local), as a (domain, name) pair.
+#[must_use]
+pub fn parse_user(user: &str) -> (String, String) {
+    let (d, n) = split_user_name(user);
+    (d.to_string(), n.to_string())
+}
+
+fn user_target(user: &str) -> Target {
+    let (domain, name) = parse_user(user);
+    Target::User { domain, name }
+}
+
+/// Parse failures carry a message fit for the operator.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl Command {
+    /// Builds a command from the wire's `op` and `args`.
+    ///
+    /// # Errors
+    /// Unknown operation or arguments that do not fit it.
+    pub fn parse(op: &str, args: Value) -> Result<Self, ParseError> {
+        let args = if args.is_null() { json!({}) } else { args };
+        serde_json::from_value(json!({ "op": op, "args": args })).map_err(|e| {
+            let msg = e.to_string();
+            if msg.contains("unknown variant") {
+                ParseError(format!("unknown command `{op}`"))
+            } else {
+                ParseError(format!("{op}: {msg}"))
+            }
+        })
+    }
+
+    /// The wire name, used in the audit trail.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Status(_) => "status",
+            Command::ClientAdd(_) => "client.add",
+            Command::ClientList(_) => "client.list",
+            Command::ClientShow(_) => "client.show",
+            Command::ClientEdit(_) => "client.edit",
+            Command::ClientDelete(_) => "client.delete",
+            Command::UserAdd(_) => "user.add",
+            Command::UserImport(_) => "user.import",
+            Command::UserList(_) => "user.list",
+            Command::UserShow(_) => "user.show",
+            Command::UserEdit(_) => "user.edit",
+            Command::UserEnable(_) => "user.enable",
+            Command::UserDisable(_) => "user.disable",
+            Command::UserDelete(_) => "user.delete",
+            Command::UserSetPassword(_) => "user.set-password",
+            Command::AuditList(_) => "audit.list",
+            Command::AuditVerify(_) => "audit.verify",
+        }
+    }
+
+    #[must_use]
+    pub fn requirement(&self) -> Requirement {
+        use Operation as O;
+        match self {
+            Command::Status(_) => Requirement {
+                all_of: &[],
+                read_family: None,
+                target: Target::Appliance,
+            },
+            Command::ClientAdd(a) => Requirement::ops(
+                &[O::RadiusClientUpdate],
+                Target::NewClient {
+                    site: a.site.clone(),
+                },
+            ),
+            Command::ClientList(_) => Requirement::read(Family::RadiusClient, Target::Listing),
+            Command::ClientShow(a) => {
+                Requirement::read(Family::RadiusClient, Target::Client(a.name.clone()))
+            }
+            Command::ClientEdit(a) => {
+                Requirement::ops(&[O::RadiusClientUpdate], Target::Client(a.name.clone()))
+            }
+            Command::ClientDelete(a) => {
+                Requirement::ops(&[O::RadiusClientDelete], Target::Client(a.name.clone()))
+            }
+            Command::UserAdd(a) => Requirement::ops(
+                &[O::UserEdit],
+                Target::NewUsers {
+                    domain: parse_user(&a.user).0,
+                },
+            ),
+            Command::UserImport(a) => Requirement::ops(
+                &[O::UserEdit],
+                Target::NewUsers {
+                    domain: a
+                        .domain
+                        .clone()
+                        .unwrap_or_else(|| crate::store::LOCAL_DOMAIN.into()),
+                },
+            ),
+            Command::UserList(_) => Requirement::read(Family::User, Target::Listing),
+            Command::UserShow(a) => Requirement::read(Family::User, user_target(&a.user)),
+            Command::UserEdit(a) => Requirement::ops(&[O::UserEdit], user_target(&a.user)),
+            Command::UserEnable(a) | Command::UserDisable(a) => {
+                Requirement::ops(&[O::UserEnable], user_target(&a.user))
+            }
+            Command::UserDelete(a) => Requirement::ops(&[O::UserDelete], user_target(&a.user)),
+            Command::UserSetPassword(a) => {
+                Requirement::ops(&[O::UserResetPassword], user_target(&a.user))
+            }
+            Command::AuditList(_) | Command::AuditVerify(_) => {
+                Requirement::ops(&[O::ReportView], Target::Appliance)
+            }
+        }
+    }
+
+    /// What the audit trail records as the target.
+    #[must_use]
+    pub fn audit_target(&self) -> String {
+        match self.requirement().target {
+            Target::Appliance | Target::Listing => String::new(),
+            Target::Client(n) => format!("client:{n}"),
+            Target::NewClient { .. } => match self {
+                Command::ClientAdd(a) => format!("client:{}", a.name),
+                _ => String::new(),
+            },
+            Target::User { domain, name } => format!("user:{domain}\\{name}"),
+            Target::NewUsers { domain } => match self {
+                Command::UserAdd(a) => {
+                    let (d, n) = parse_user(&a.user);
+                    format!("user:{d}\\{n}")
+                }
+                _ => format!("domain:{domain}"),
+            },
+        }
+    }
+
+    /// The non-secret facts of the request, for the audit trail.
+    #[must_use]
+    pub fn audit_detail(&self) -> Value {
+        match self {
+            Command::ClientAdd(a) => json!({
+                "address": a.address, "site": a.site,
+                "require_message_authenticator": a.require_message_authenticator,
+                "rate_limit": a.rate_limit,
+            }),
+            Command::ClientEdit(a) => json!({
+                "new_name": a.new_name, "address": a.address, "site": a.site,
+                "secret_changed": a.secret.is_some(),
+                "require_message_authenticator": a.require_message_authenticator,
+                "rate_limit": a.rate_limit,
+            }),
+            Command::UserAdd(a) => json!({
+                "with_password": a.password.is_some(),
+                "with_hash": a.password_hash.is_some(),
+            }),
+            Command::UserEdit(a) => json!({ "display_name": a.display_name, "email": a.email }),
+            Command::UserImport(a) => json!({ "lines": a.lines.0.lines().count() }),
+            _ => json!({}),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_wire_commands_and_refuses_unknown_fields() {
+        let c = Command::parse(
+            "client.add",
+            json!({"name":"a","address":"127.0.0.1","secret":"s"}),
+        )
+        .unwrap();
+        assert!(matches!(c, Command::ClientAdd(_)));
+        assert_eq!(
+            Command::parse("status", Value::Null).unwrap(),
+            Command::Status(Empty {})
+        );
+        let e = Command::parse("user.show", json!({"usr":"a"})).unwrap_err();
+        assert!(e.0.contains("usr"), "{e}");
+        let e = Command::parse("user.frobnicate", json!({})).unwrap_err();
+        assert_eq!(e.0, "unknown command `user.frobnicate`");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_or_audit() {
+        let c = Command::parse(
+            "user.set-password",
+            json!({"user":"a","password":"hunter2"}),
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!c.audit_detail().to_string().contains("hunter2"));
+        let c = Command::parse(
+            "client.add",
+            json!({"name":"a","address":"::1","secret":"topsecret"}),
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("topsecret"));
+        assert!(!c.audit_detail().to_string().contains("topsecret"));
+    }
+}

@@ -1,0 +1,82 @@
+//! Command handlers, one file per noun. Each receives an [`Authorized`] command — proof
+//! that the dispatcher decided — and reaches the store through it.
+
+mod audit;
+mod client;
+mod status;
+mod user;
+
+use serde_json::Value;
+
+use super::authz::Authorized;
+use super::command::Command;
+use super::proto::ErrorCode;
+use super::server::AdminContext;
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl AdminError {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::InvalidArgument,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(what: impl std::fmt::Display) -> Self {
+        Self {
+            code: ErrorCode::NotFound,
+            message: format!("{what} not found"),
+        }
+    }
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Self::not_found(what),
+            StoreError::Conflict(msg) => Self {
+                code: ErrorCode::Conflict,
+                message: msg,
+            },
+            other => {
+                tracing::error!(error = %other, "admin command failed in the store");
+                Self {
+                    code: ErrorCode::Internal,
+                    message: "the store could not complete the request (see the daemon log)".into(),
+                }
+            }
+        }
+    }
+}
+
+pub type HandlerResult = Result<Value, AdminError>;
+
+/// Routes an authorized command to its handler.
+pub async fn run(auth: Authorized<Command>, ctx: &AdminContext) -> HandlerResult {
+    let (command, permit) = auth.into_parts();
+    match command {
+        Command::Status(_) => status::status(ctx, &permit),
+        Command::ClientAdd(a) => client::add(ctx, &permit, a).await,
+        Command::ClientList(_) => client::list(ctx, &permit),
+        Command::ClientShow(a) => client::show(ctx, &permit, &a.name),
+        Command::ClientEdit(a) => client::edit(ctx, &permit, a).await,
+        Command::ClientDelete(a) => client::delete(ctx, &permit, &a.name).await,
+        Command::UserAdd(a) => user::add(ctx, &permit, a).await,
+        Command::UserImport(a) => user::import(ctx, &permit, a).await,
+        Command::UserList(a) => user::list(ctx, &permit, &a),
+        Command::UserShow(a) => user::show(ctx, &a.user),
+        Command::UserEdit(a) => user::edit(ctx, &permit, a).await,
+        Command::UserEnable(a) => user::set_status(ctx, &permit, &a.user, true).await,
+        Command::UserDisable(a) => user::set_status(ctx, &permit, &a.user, false).await,
+        Command::UserDelete(a) => user::delete(ctx, &permit, &a.user).await,
+        Command::UserSetPassword(a) => user::set_password(ctx, &permit, a).await,
+        Command::AuditList(a) => audit::list(ctx, &permit, &a),
+        Command::AuditVerify(_) => audit::verify(ctx),
+    }
+}

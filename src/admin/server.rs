@@ -1,0 +1,347 @@
+//! The admin socket: identity from SO_PEERCRED, one JSON request per line, and
+//! [`dispatch`] — the only way from a request to a handler.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::authz::{self, Actor, AuditSlot, Rights, TargetFacts};
+use super::command::{Command, Target};
+use super::handlers;
+use super::proto::{ErrorCode, MAX_LINE, PROTOCOL_VERSION, Request, Response};
+use crate::audit::{AuditEvent, EventKind, Outcome};
+use crate::radius::pipeline::RadiusContext;
+use crate::store::{Store, StoreError, WriteOp};
+use crate::time::now_micros;
+
+/// Identity settings that SIGHUP may change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentitySettings {
+    pub root_is_super_admin: bool,
+}
+
+pub struct AdminContext {
+    pub store: Store,
+    pub radius: Arc<RadiusContext>,
+    pub started: Instant,
+    pub appliance: String,
+    /// The appliance's own site: new clients default to it.
+    pub site: String,
+    pub listeners: Vec<(&'static str, SocketAddr)>,
+    pub identity: RwLock<IdentitySettings>,
+    /// The daemon's own uid: that account already owns the store and key file, so treating
+    /// it as a break-glass administrator grants nothing it does not have.
+    pub daemon_uid: u32,
+}
+
+impl AdminContext {
+    /// Rebuilds the RADIUS client table after a change.
+    ///
+    /// # Errors
+    /// A store failure while reading clients back.
+    pub fn reload_clients(&self) -> Result<(), StoreError> {
+        let records = self.store.clients()?;
+        let default_rate = self
+            .radius
+            .settings
+            .read()
+            .map_or(0, |s| s.default_client_rate_limit);
+        self.radius.clients.replace(records, default_rate);
+        Ok(())
+    }
+}
+
+/// Creates the socket file (replacing a stale one), mode 0660, optionally group-owned.
+///
+/// # Errors
+/// Binding or permission failures, naming the path.
+pub fn bind(path: &Path, group: &str) -> anyhow::Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("{}: cannot create directory: {e}", dir.display()))?;
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => anyhow::bail!("{}: cannot remove stale socket: {e}", path.display()),
+    }
+    let listener = UnixListener::bind(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot bind admin socket: {e}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if !group.is_empty() {
+        let gid = group_id(group)
+            .ok_or_else(|| anyhow::anyhow!("admin.socket_group: no group named `{group}`"))?;
+        std::os::unix::fs::chown(path, None, Some(gid))
+            .map_err(|e| anyhow::anyhow!("{}: chown to group {group}: {e}", path.display()))?;
+    }
+    Ok(listener)
+}
+
+fn group_id(name: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then_some(())?;
+        f.nth(1)?.parse().ok()
+    })
+}
+
+/// The login name of `uid`, for audit records.
+#[must_use]
+pub fn user_name(uid: u32) -> Option<String> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    })
+}
+
+/// Accepts connections until `shutdown`.
+pub async fn serve(
+    listener: UnixListener,
+    ctx: Arc<AdminContext>,
+    mut shutdown: watch::Receiver<bool>,
+    path: PathBuf,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let ctx = Arc::clone(&ctx);
+                    conns.spawn(async move { connection(stream, ctx).await });
+                }
+                Err(e) => tracing::warn!(error = %e, "admin accept failed"),
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    // Requests in progress finish; idle connections are closed with the listener.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    let _ = std::fs::remove_file(path);
+}
+
+async fn connection(stream: UnixStream, ctx: Arc<AdminContext>) {
+    let uid = match stream.peer_cred() {
+        Ok(c) => c.uid(),
+        Err(e) => {
+            tracing::warn!(error = %e, "admin peer credentials unavailable");
+            return;
+        }
+    };
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let mut line = Vec::new();
+    let mut hello_done = false;
+    loop {
+        line.clear();
+        let Ok(n) = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .await
+        else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        if line.len() > MAX_LINE {
+            let _ = send(
+                &mut write,
+                &Response::err(0, ErrorCode::InvalidArgument, "request too long"),
+            )
+            .await;
+            return;
+        }
+        let response = match serde_json::from_slice::<Request>(&line) {
+            Err(e) => Response::err(
+                0,
+                ErrorCode::InvalidArgument,
+                format!("malformed request: {e}"),
+            ),
+            Ok(req) if req.op == "hello" => {
+                let version = req.args.get("version").and_then(serde_json::Value::as_u64);
+                if version == Some(u64::from(PROTOCOL_VERSION)) {
+                    hello_done = true;
+                    Response::ok(
+                        req.id,
+                        json!({"version": PROTOCOL_VERSION, "server": concat!("gatehoused ", env!("CARGO_PKG_VERSION"))}),
+                    )
+                } else {
+                    Response::err(
+                        req.id,
+                        ErrorCode::UnsupportedVersion,
+                        format!("this daemon speaks protocol version {PROTOCOL_VERSION}"),
+                    )
+                }
+            }
+            Ok(req) if !hello_done => {
+                Response::err(req.id, ErrorCode::InvalidArgument, "send hello first")
+            }
+            Ok(req) => dispatch(&ctx, uid, req).await,
+        };
+        if send(&mut write, &response).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn send(write: &mut tokio::net::unix::OwnedWriteHalf, r: &Response) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec(r).unwrap_or_else(|_| b"{}".to_vec());
+    bytes.push(b'\n');
+    write.write_all(&bytes).await
+}
+
+/// Maps a peer uid (and `--as`) to an administrator.
+fn resolve_actor(ctx: &AdminContext, uid: u32, act_as: Option<&str>) -> Result<Actor, String> {
+    let root_ok = ctx.identity.read().is_ok_and(|s| s.root_is_super_admin);
+    let base = if uid == 0 && root_ok {
+        Some(("root".to_string(), "root".to_string()))
+    } else if uid == ctx.daemon_uid {
+        let name = user_name(uid).unwrap_or_else(|| format!("uid{uid}"));
+        Some((name.clone(), format!("{name} (daemon owner)")))
+    } else {
+        None
+    };
+    let Some((name, via)) = base else {
+        return Err(format!("uid {uid} is not an administrator"));
+    };
+    if let Some(other) = act_as {
+        // Delegated administrators arrive with roles; until one exists there is nobody to
+        // act as.
+        return Err(format!(
+            "no administrator named {other} (requested by {via})"
+        ));
+    }
+    Ok(Actor {
+        name,
+        via,
+        rights: Rights::super_admin(),
+    })
+}
+
+fn facts(store: &Store, target: &Target) -> Result<TargetFacts, StoreError> {
+    Ok(match target {
+        Target::Client(name) => {
+            store
+                .client(name)?
+                .map_or_else(TargetFacts::default, |c| TargetFacts {
+                    exists: true,
+                    created_by: Some(c.created_by),
+                    site: Some(c.site),
+                    ..TargetFacts::default()
+                })
+        }
+        Target::User { domain, name } => {
+            store
+                .user(domain, name)?
+                .map_or_else(TargetFacts::default, |u| TargetFacts {
+                    exists: true,
+                    created_by: Some(u.created_by),
+                    domain: Some(u.domain),
+                    ou_path: u.ou_path,
+                    ..TargetFacts::default()
+                })
+        }
+        Target::Appliance
+        | Target::Listing
+        | Target::NewClient { .. }
+        | Target::NewUsers { .. } => TargetFacts::default(),
+    })
+}
+
+/// The only path from a request to a handler: identify, parse, load facts, decide, audit,
+/// run. Every request leaves exactly one audit record, allowed or denied.
+pub async fn dispatch(ctx: &AdminContext, uid: u32, req: Request) -> Response {
+    let id = req.id;
+    let mut event = AuditEvent {
+        time_micros: now_micros(),
+        kind: EventKind::AdminRequest,
+        actor: format!("uid {uid}"),
+        operation: req.op.clone(),
+        target: String::new(),
+        outcome: Outcome::Denied,
+        detail: "{}".into(),
+    };
+    let actor = match resolve_actor(ctx, uid, req.act_as.as_deref()) {
+        Ok(a) => a,
+        Err(why) => {
+            event.detail = json!({"reason": why}).to_string();
+            record(ctx, event).await;
+            return Response::err(id, ErrorCode::PermissionDenied, why);
+        }
+    };
+    event.actor = actor.via.clone();
+    let command = match Command::parse(&req.op, req.args) {
+        Ok(c) => c,
+        Err(e) => {
+            event.outcome = Outcome::Failed;
+            event.detail = json!({"reason": e.0}).to_string();
+            record(ctx, event).await;
+            return Response::err(id, ErrorCode::InvalidArgument, e.0);
+        }
+    };
+    event.target = command.audit_target();
+    let detail = command.audit_detail();
+    let requirement = command.requirement();
+    let facts = match facts(&ctx.store, &requirement.target) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "loading target facts failed");
+            return Response::err(id, ErrorCode::Internal, "the store is unavailable");
+        }
+    };
+    event.outcome = Outcome::Allowed;
+    event.detail = detail.to_string();
+    let slot = AuditSlot::new(event.clone());
+    let authorized = match authz::decide(&actor, command, &facts, slot.clone()) {
+        Ok(a) => a,
+        Err(denied) => {
+            let _ = slot.take();
+            event.outcome = Outcome::Denied;
+            event.detail = json!({"request": detail, "reason": denied.audit_reason()}).to_string();
+            record(ctx, event).await;
+            let code = match denied {
+                authz::Denied::OutOfScope { .. } | authz::Denied::NotFound { .. } => {
+                    ErrorCode::NotFound
+                }
+                _ => ErrorCode::PermissionDenied,
+            };
+            return Response::err(id, code, denied.to_string());
+        }
+    };
+    let result = handlers::run(authorized, ctx).await;
+    if let Some(mut left) = slot.take() {
+        if let Err(e) = &result {
+            left.outcome = Outcome::Failed;
+            left.detail = json!({"request": detail, "error": e.message}).to_string();
+        }
+        record(ctx, left).await;
+    }
+    match result {
+        Ok(value) => Response::ok(id, value),
+        Err(e) => Response::err(id, e.code, e.message),
+    }
+}
+
+/// Writes an audit record durably before the reply that follows it.
+async fn record(ctx: &AdminContext, event: AuditEvent) {
+    event.log();
+    if let Err(e) = ctx.store.write(vec![WriteOp::Audit(event)]).await {
+        tracing::error!(error = %e, "audit record not written");
+    }
+}

@@ -1,0 +1,176 @@
+//! The RADIUS client table: which NAS a source address belongs to (longest prefix wins),
+//! with its unsealed secret, its rate limiter and its counters.
+//!
+//! The table is rebuilt from the store whenever clients change and swapped in whole;
+//! counters survive the swap because they are keyed by client name.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use super::cidr::{IpNet, canonical};
+use super::counters::ClientCounters;
+use super::ratelimit::TokenBucket;
+use crate::store::{ClientRecord, SecretBytes};
+
+#[derive(Debug)]
+pub struct Client {
+    pub name: String,
+    pub network: IpNet,
+    pub secret: SecretBytes,
+    pub site: String,
+    pub require_message_authenticator: bool,
+    pub counters: Arc<ClientCounters>,
+    limiter: Option<Mutex<TokenBucket>>,
+}
+
+impl Client {
+    /// Whether this request fits in the client's rate limit.
+    #[must_use]
+    pub fn admit(&self, now: Instant) -> bool {
+        match &self.limiter {
+            None => true,
+            Some(bucket) => bucket.lock().map_or(true, |mut b| b.try_take(now)),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ClientTable {
+    hosts: HashMap<IpAddr, Arc<Client>>,
+    /// Networks, longest prefix first.
+    networks: Vec<Arc<Client>>,
+}
+
+impl ClientTable {
+    #[must_use]
+    pub fn lookup(&self, ip: IpAddr) -> Option<&Arc<Client>> {
+        let ip = canonical(ip);
+        self.hosts
+            .get(&ip)
+            .or_else(|| self.networks.iter().find(|c| c.network.contains(ip)))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Client>> {
+        self.hosts.values().chain(self.networks.iter())
+    }
+}
+
+/// The live table plus the counters that outlive rebuilds.
+#[derive(Debug, Default)]
+pub struct Clients {
+    table: RwLock<Arc<ClientTable>>,
+    counters: Mutex<HashMap<String, Arc<ClientCounters>>>,
+}
+
+impl Clients {
+    #[must_use]
+    pub fn current(&self) -> Arc<ClientTable> {
+        self.table
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |t| Arc::clone(&t))
+    }
+
+    /// Replaces the table. Records whose address does not parse are skipped and logged
+    /// (the admin handlers validate addresses, so this only guards against a bad store).
+    pub fn replace(&self, records: Vec<ClientRecord>, default_rate_limit: u32) {
+        let now = Instant::now();
+        let mut counters = match self.counters.lock() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        };
+        let mut table = ClientTable::default();
+        for rec in records {
+            let network = match rec.address.parse::<IpNet>() {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(client = %rec.name, error = %e, "skipping client with a bad address");
+                    continue;
+                }
+            };
+            let rate = rec.rate_limit.unwrap_or(default_rate_limit);
+            let client = Arc::new(Client {
+                counters: Arc::clone(counters.entry(rec.name.clone()).or_default()),
+                name: rec.name,
+                network,
+                secret: rec.secret,
+                site: rec.site,
+                require_message_authenticator: rec.require_message_authenticator,
+                limiter: (rate > 0).then(|| Mutex::new(TokenBucket::new(rate, now))),
+            });
+            if network.is_host() {
+                table.hosts.insert(network.addr(), client);
+            } else {
+                table.networks.push(client);
+            }
+        }
+        table
+            .networks
+            .sort_by_key(|c| std::cmp::Reverse(c.network.prefix()));
+        let live: std::collections::HashSet<&str> = table.iter().map(|c| c.name.as_str()).collect();
+        counters.retain(|name, _| live.contains(name.as_str()));
+        match self.table.write() {
+            Ok(mut t) => *t = Arc::new(table),
+            Err(p) => *p.into_inner() = Arc::new(table),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(name: &str, addr: &str) -> ClientRecord {
+        ClientRecord {
+            name: name.into(),
+            address: addr.into(),
+            secret: SecretBytes::new(b"s".to_vec()),
+            site: "HQ".into(),
+            require_message_authenticator: true,
+            rate_limit: None,
+            created_by: "root".into(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let clients = Clients::default();
+        clients.replace(
+            vec![
+                rec("wide", "10.0.0.0/8"),
+                rec("narrow", "10.1.0.0/16"),
+                rec("host", "10.1.2.3"),
+                rec("v6", "::1"),
+            ],
+            0,
+        );
+        let t = clients.current();
+        let name = |ip: &str| t.lookup(ip.parse().unwrap()).map(|c| c.name.clone());
+        assert_eq!(name("10.9.9.9").as_deref(), Some("wide"));
+        assert_eq!(name("10.1.9.9").as_deref(), Some("narrow"));
+        assert_eq!(name("10.1.2.3").as_deref(), Some("host"));
+        assert_eq!(name("::1").as_deref(), Some("v6"));
+        assert_eq!(name("192.0.2.1"), None);
+    }
+
+    #[test]
+    fn counters_survive_reload() {
+        let clients = Clients::default();
+        clients.replace(vec![rec("a", "127.0.0.1")], 0);
+        let c = Arc::clone(
+            &clients
+                .current()
+                .lookup("127.0.0.1".parse().unwrap())
+                .unwrap()
+                .counters,
+        );
+        super::super::counters::bump(&c.requests);
+        clients.replace(vec![rec("a", "127.0.0.1"), rec("b", "::1")], 0);
+        let t = clients.current();
+        let again = &t.lookup("127.0.0.1".parse().unwrap()).unwrap().counters;
+        assert_eq!(again.snapshot().requests, 1);
+    }
+}

@@ -1,0 +1,350 @@
+//! The one request path. UDP auth, UDP accounting (and later RadSec) all call
+//! [`RadiusContext::handle`], which in order: decodes; finds the client (unknown → drop);
+//! enforces the request's integrity (Message-Authenticator, accounting authenticator);
+//! applies the rate limit; consults the duplicate cache; dispatches; and — persist, then
+//! reply — commits whatever the answer acknowledges before encoding it.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use super::clients::{Client, Clients};
+use super::counters::{DropReason, GlobalCounters, bump};
+use super::dedup::{Begin, DedupCache, RequestKey};
+use super::hashing::HashPool;
+use super::proto::attr;
+use super::proto::crypto::{self, MaCheck};
+use super::proto::{Code, Packet, PacketView};
+use crate::audit::{AuditEvent, EventKind, Outcome};
+use crate::auth::password;
+use crate::store::{AcctRecord, LOCAL_DOMAIN, Store, UserStatus, WriteOp};
+use crate::time::{now_micros, now_unix};
+
+/// Which listener a packet arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Auth,
+    Acct,
+}
+
+/// Settings that SIGHUP may change while running.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub rehash_on_login: bool,
+    pub default_client_rate_limit: u32,
+}
+
+/// The same text for every rejection, so a reply never tells whether the user exists.
+const REJECT_MESSAGE: &str = "Authentication failed";
+
+pub struct RadiusContext {
+    pub clients: Arc<Clients>,
+    pub dedup: DedupCache,
+    pub store: Store,
+    pub hashes: HashPool,
+    pub settings: RwLock<Arc<Settings>>,
+    pub global: GlobalCounters,
+}
+
+/// Why an Access-Request was rejected, for the audit trail only (never sent).
+#[derive(Debug, Clone, Copy)]
+enum RejectReason {
+    NoUserName,
+    NoPassword,
+    UnknownUser,
+    NotActive,
+    WrongPassword,
+}
+
+impl RejectReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::NoUserName => "no User-Name",
+            RejectReason::NoPassword => "no User-Password (only PAP is offered)",
+            RejectReason::UnknownUser => "unknown user",
+            RejectReason::NotActive => "user not active",
+            RejectReason::WrongPassword => "wrong password",
+        }
+    }
+}
+
+impl RadiusContext {
+    fn settings(&self) -> Arc<Settings> {
+        self.settings
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |s| Arc::clone(&s))
+    }
+
+    /// Handles one datagram; `None` means drop it silently.
+    pub async fn handle(
+        &self,
+        bytes: &[u8],
+        peer: SocketAddr,
+        transport: Transport,
+    ) -> Option<Arc<[u8]>> {
+        bump(&self.global.received);
+        let Ok(view) = PacketView::decode(bytes) else {
+            bump(&self.global.malformed);
+            if let Some(c) = self.clients.current().lookup(peer.ip()) {
+                c.counters.dropped(DropReason::Malformed);
+            }
+            return None;
+        };
+        let table = self.clients.current();
+        let Some(client) = table.lookup(peer.ip()) else {
+            let n = self.global.unknown_client.fetch_add(1, Ordering::Relaxed);
+            // Logged on powers of two so that a flood cannot flood the log too.
+            if n.is_power_of_two() || n == 0 {
+                tracing::warn!(%peer, dropped = n + 1, "request from unknown client dropped");
+            }
+            return None;
+        };
+        let client = Arc::clone(client);
+        drop(table);
+        bump(&client.counters.requests);
+
+        if let Err(reason) = check_integrity(&view, &client, transport) {
+            client.counters.dropped(reason);
+            tracing::debug!(client = %client.name, ?reason, "request dropped");
+            return None;
+        }
+        if !client.admit(Instant::now()) {
+            client.counters.dropped(DropReason::RateLimited);
+            return None;
+        }
+
+        let key = RequestKey {
+            peer,
+            identifier: view.identifier(),
+            authenticator: *view.authenticator(),
+        };
+        match self.dedup.begin(key, Instant::now()) {
+            Begin::New => {}
+            Begin::InProgress => {
+                client.counters.dropped(DropReason::DuplicateInProgress);
+                return None;
+            }
+            Begin::Replay(bytes) => {
+                bump(&client.counters.duplicates_answered);
+                return Some(bytes);
+            }
+        }
+
+        let reply = match view.code() {
+            Code::StatusServer => {
+                bump(&client.counters.status_server);
+                let code = match transport {
+                    Transport::Auth => Code::AccessAccept,
+                    Transport::Acct => Code::AccountingResponse,
+                };
+                Some(Packet::new(code, view.identifier()))
+            }
+            Code::AccessRequest => Some(self.access_request(&view, &client, peer).await),
+            Code::AccountingRequest => self.accounting_request(&view, &client).await,
+            _ => None,
+        };
+        let encoded = reply.and_then(|p| match p.encode_response(&view, client.secret.expose()) {
+            Ok(bytes) => Some(Arc::<[u8]>::from(bytes)),
+            Err(e) => {
+                tracing::error!(client = %client.name, error = %e, "could not encode reply");
+                None
+            }
+        });
+        match &encoded {
+            Some(bytes) => self.dedup.complete(&key, Arc::clone(bytes)),
+            None => self.dedup.abandon(&key),
+        }
+        encoded
+    }
+
+    async fn access_request(
+        &self,
+        view: &PacketView<'_>,
+        client: &Client,
+        peer: SocketAddr,
+    ) -> Packet {
+        bump(&client.counters.access_requests);
+        let settings = self.settings();
+        let user_name = view
+            .attr(attr::USER_NAME)
+            .and_then(attr::as_string)
+            .unwrap_or("");
+        let decision = self
+            .authenticate(view, client, user_name, settings.rehash_on_login)
+            .await;
+        let (code, outcome, reason) = match decision {
+            Ok(()) => (Code::AccessAccept, Outcome::Accept, "password accepted"),
+            Err(r) => (Code::AccessReject, Outcome::Reject, r.as_str()),
+        };
+        let event = AuditEvent {
+            time_micros: now_micros(),
+            kind: EventKind::AuthDecision,
+            actor: format!("radius:{}", client.name),
+            operation: "radius.access".into(),
+            target: user_name.chars().take(253).collect(),
+            outcome,
+            detail: serde_json::json!({
+                "reason": reason,
+                "client": client.name,
+                "site": client.site,
+                "peer": peer.to_string(),
+                "method": "pap",
+            })
+            .to_string(),
+        };
+        event.log();
+        self.store.write_detached(vec![WriteOp::Audit(event)]).await;
+        let mut reply = Packet::new(code, view.identifier());
+        if code == Code::AccessAccept {
+            bump(&client.counters.accepts);
+        } else {
+            bump(&client.counters.rejects);
+            reply.add_str(attr::REPLY_MESSAGE, REJECT_MESSAGE);
+        }
+        reply
+    }
+
+    async fn authenticate(
+        &self,
+        view: &PacketView<'_>,
+        client: &Client,
+        user_name: &str,
+        rehash_on_login: bool,
+    ) -> Result<(), RejectReason> {
+        if user_name.is_empty() {
+            return Err(RejectReason::NoUserName);
+        }
+        let password = view
+            .attr(attr::USER_PASSWORD)
+            .and_then(|hidden| {
+                crypto::unhide_user_password(hidden, client.secret.expose(), view.authenticator())
+                    .ok()
+            })
+            .ok_or(RejectReason::NoPassword)?;
+        let (domain, name) = split_user_name(user_name);
+        let user = if domain.eq_ignore_ascii_case(LOCAL_DOMAIN) {
+            self.store.user(LOCAL_DOMAIN, name).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "user lookup failed");
+                None
+            })
+        } else {
+            None
+        };
+        // Unknown users, users without a hash and inactive users all pay for a full
+        // verification so that timing does not tell them apart from real ones.
+        let (stored, usable) = match &user {
+            Some(u) => match (&u.password_hash, u.status) {
+                (Some(h), UserStatus::Active) => (h.clone(), true),
+                _ => (password::dummy_hash().to_string(), false),
+            },
+            None => (password::dummy_hash().to_string(), false),
+        };
+        let checked = self
+            .hashes
+            .check(stored.clone(), password, usable && rehash_on_login)
+            .await;
+        let Some(user) = user else {
+            return Err(RejectReason::UnknownUser);
+        };
+        if user.status != UserStatus::Active {
+            return Err(RejectReason::NotActive);
+        }
+        if !usable || !checked.verification.is_match() {
+            return Err(RejectReason::WrongPassword);
+        }
+        self.store
+            .write_detached(vec![WriteOp::RecordLogin {
+                user_id: user.id,
+                verified_hash: stored,
+                rehash: checked.rehash,
+            }])
+            .await;
+        Ok(())
+    }
+
+    async fn accounting_request(&self, view: &PacketView<'_>, client: &Client) -> Option<Packet> {
+        bump(&client.counters.accounting_requests);
+        let text = |t| view.attr(t).and_then(attr::as_string).map(str::to_string);
+        let int = |t| view.attr(t).and_then(attr::as_u32);
+        let record = AcctRecord {
+            received_at: now_unix(),
+            client: client.name.clone(),
+            status_type: int(attr::ACCT_STATUS_TYPE),
+            session_id: text(attr::ACCT_SESSION_ID),
+            user_name: text(attr::USER_NAME),
+            session_time: int(attr::ACCT_SESSION_TIME),
+            input_octets: int(attr::ACCT_INPUT_OCTETS),
+            output_octets: int(attr::ACCT_OUTPUT_OCTETS),
+            attributes: super::display::attributes_text(view),
+        };
+        // Persist, then reply: the Accounting-Response is the NAS's licence to forget.
+        if let Err(e) = self.store.write(vec![WriteOp::Accounting(record)]).await {
+            tracing::error!(client = %client.name, error = %e, "accounting not stored; no response sent");
+            client.counters.dropped(DropReason::StoreUnavailable);
+            return None;
+        }
+        bump(&client.counters.accounting_responses);
+        Some(Packet::new(Code::AccountingResponse, view.identifier()))
+    }
+}
+
+/// Checks what proves the request came from the client: the BlastRADIUS rule for
+/// Access-Request, RFC 5997 for Status-Server, RFC 2866 for Accounting-Request.
+fn check_integrity(
+    view: &PacketView<'_>,
+    client: &Client,
+    transport: Transport,
+) -> Result<(), DropReason> {
+    let secret = client.secret.expose();
+    match (view.code(), transport) {
+        (Code::AccessRequest, Transport::Auth) => {
+            match crypto::verify_message_authenticator(view, secret, None) {
+                MaCheck::Valid => Ok(()),
+                MaCheck::Missing if !client.require_message_authenticator => Ok(()),
+                MaCheck::Missing => Err(DropReason::MessageAuthenticatorMissing),
+                MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
+            }
+        }
+        (Code::StatusServer, _) => match crypto::verify_message_authenticator(view, secret, None) {
+            MaCheck::Valid => Ok(()),
+            MaCheck::Missing => Err(DropReason::MessageAuthenticatorMissing),
+            MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
+        },
+        (Code::AccountingRequest, Transport::Acct) => {
+            if !crypto::verify_accounting_request(view, secret) {
+                return Err(DropReason::BadRequestAuthenticator);
+            }
+            match crypto::verify_message_authenticator(view, secret, None) {
+                MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
+                _ => Ok(()),
+            }
+        }
+        _ => Err(DropReason::UnexpectedCode),
+    }
+}
+
+/// `DOMAIN\name`, `name@DOMAIN` or plain `name` (the local domain).
+#[must_use]
+pub fn split_user_name(user: &str) -> (&str, &str) {
+    if let Some((domain, name)) = user.split_once('\\') {
+        (domain, name)
+    } else if let Some((name, domain)) = user.rsplit_once('@') {
+        (domain, name)
+    } else {
+        (LOCAL_DOMAIN, user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_name_forms() {
+        assert_eq!(split_user_name("alice"), ("local", "alice"));
+        assert_eq!(split_user_name("CORP\\alice"), ("CORP", "alice"));
+        assert_eq!(split_user_name("alice@CORP"), ("CORP", "alice"));
+        assert_eq!(split_user_name("a@b@CORP"), ("CORP", "a@b"));
+    }
+}

@@ -1,0 +1,283 @@
+//! Build, run and drain the daemon.
+//!
+//! `build` binds every socket and opens the store, spawning nothing, and fails with the
+//! config key responsible. `run` starts the tasks and only then tells systemd READY=1.
+//! SIGHUP reloads what can change at run time and keeps the old config if the new one
+//! is invalid; SIGTERM stops intake, drains in-flight requests with a deadline, flushes
+//! the store and returns.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::logging::LogHandle;
+use super::systemd;
+use crate::admin::server::{self as admin_server, AdminContext, IdentitySettings};
+use crate::config::{Config, ConfigError};
+use crate::radius::clients::Clients;
+use crate::radius::counters::GlobalCounters;
+use crate::radius::dedup::DedupCache;
+use crate::radius::hashing::HashPool;
+use crate::radius::pipeline::{RadiusContext, Settings, Transport};
+use crate::radius::server::{self as radius_server, Listener};
+use crate::store::Store;
+
+/// Everything bound and opened, nothing running yet.
+pub struct Built {
+    config: Config,
+    config_path: PathBuf,
+    store: Store,
+    listeners: Vec<Listener>,
+    admin: tokio::net::UnixListener,
+}
+
+fn config_err(config_path: &Path, key: &str, reason: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(ConfigError {
+        file: config_path.display().to_string(),
+        key: key.into(),
+        reason: reason.to_string(),
+    })
+}
+
+/// Binds the listeners and the admin socket and opens the store. Must run inside the
+/// tokio runtime (the Unix listener registers with it).
+///
+/// # Errors
+/// Naming the config key and the reason.
+pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
+    let Config {
+        appliance,
+        radius,
+        auth: _,
+        admin,
+        store: _,
+        log: _,
+    } = &config;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(&appliance.state_dir)
+        .map_err(|e| {
+            config_err(
+                config_path,
+                "appliance.state_dir",
+                format!("{}: {e}", appliance.state_dir.display()),
+            )
+        })?;
+    let store_path = config.store_path();
+    let store = Store::open(&store_path, &appliance.state_dir.join("secret.key"))
+        .map_err(|e| config_err(config_path, "store.path", e))?;
+    let mut listeners = Vec::new();
+    for (key, list, transport) in [
+        ("radius.auth_listen", &radius.auth_listen, Transport::Auth),
+        ("radius.acct_listen", &radius.acct_listen, Transport::Acct),
+    ] {
+        for (i, addr) in list.iter().enumerate() {
+            let parsed = addr.parse().map_err(|_| {
+                config_err(config_path, &format!("{key}[{i}]"), "not an address:port")
+            })?;
+            let l = radius_server::bind(parsed, transport).map_err(|e| {
+                config_err(
+                    config_path,
+                    &format!("{key}[{i}]"),
+                    format!("cannot bind {addr}: {e}"),
+                )
+            })?;
+            listeners.push(l);
+        }
+    }
+    let admin_listener = admin_server::bind(&admin.socket, &admin.socket_group)
+        .map_err(|e| config_err(config_path, "admin.socket", e))?;
+    Ok(Built {
+        config,
+        config_path: config_path.to_path_buf(),
+        store,
+        listeners,
+        admin: admin_listener,
+    })
+}
+
+fn settings_of(config: &Config) -> Settings {
+    Settings {
+        rehash_on_login: config.auth.rehash_on_login,
+        default_client_rate_limit: config.radius.default_client_rate_limit,
+    }
+}
+
+/// Serves until SIGTERM/SIGINT, then drains.
+///
+/// # Errors
+/// Failures to start (signal handlers, the client table).
+pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
+    let Built {
+        config,
+        config_path,
+        store,
+        listeners,
+        admin,
+    } = built;
+    let started = Instant::now();
+    let radius_ctx = Arc::new(RadiusContext {
+        clients: Arc::new(Clients::default()),
+        dedup: DedupCache::new(
+            Duration::from_secs(config.radius.duplicate_cache_seconds),
+            config.radius.duplicate_cache_entries,
+        ),
+        store: store.clone(),
+        hashes: HashPool::new(config.auth.hash_workers),
+        settings: RwLock::new(Arc::new(settings_of(&config))),
+        global: GlobalCounters::default(),
+    });
+    // Built once now so the first unknown-user check does not pay for it.
+    let _ = crate::auth::password::dummy_hash();
+    let listener_addrs: Vec<(&'static str, std::net::SocketAddr)> = listeners
+        .iter()
+        .map(|l| {
+            let kind = match l.transport {
+                Transport::Auth => "auth",
+                Transport::Acct => "acct",
+            };
+            (kind, l.local)
+        })
+        .collect();
+    let admin_ctx = Arc::new(AdminContext {
+        store: store.clone(),
+        radius: Arc::clone(&radius_ctx),
+        started,
+        appliance: config.appliance.name.clone(),
+        site: config.appliance.site.clone(),
+        listeners: listener_addrs.clone(),
+        identity: RwLock::new(IdentitySettings {
+            root_is_super_admin: config.admin.root_is_super_admin,
+        }),
+        daemon_uid: std::fs::metadata(store.path())
+            .map_or(u32::MAX, |m| std::os::unix::fs::MetadataExt::uid(&m)),
+    });
+    admin_ctx
+        .reload_clients()
+        .context("loading RADIUS clients")?;
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let in_flight = Arc::new(Semaphore::new(config.radius.max_in_flight));
+    let mut tasks = JoinSet::new();
+    let readers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    radius_server::serve(
+        listeners,
+        Arc::clone(&radius_ctx),
+        Arc::clone(&in_flight),
+        readers,
+        shutdown_rx.clone(),
+        &mut tasks,
+    )
+    .context("starting RADIUS listeners")?;
+    tasks.spawn(admin_server::serve(
+        admin,
+        Arc::clone(&admin_ctx),
+        shutdown_rx.clone(),
+        config.admin.socket.clone(),
+    ));
+    if let Some(every) = systemd::watchdog_interval() {
+        let mut stop = shutdown_rx.clone();
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = tick.tick() => systemd::watchdog(),
+                }
+            }
+        });
+    }
+
+    let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
+    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
+    for (kind, addr) in &listener_addrs {
+        tracing::info!("listening on {kind} {addr}");
+    }
+    tracing::info!(socket = %config.admin.socket.display(), "admin socket ready");
+    tracing::info!(appliance = %config.appliance.name, "ready");
+    systemd::ready("serving RADIUS");
+
+    let mut current = config;
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {
+                systemd::reloading();
+                current = reload(&config_path, current, &radius_ctx, &admin_ctx, &log);
+                systemd::reloaded("serving RADIUS");
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+
+    tracing::info!("stopping: draining in-flight requests");
+    systemd::stopping();
+    let _ = shutdown_tx.send(true);
+    let max = u32::try_from(current.radius.max_in_flight).unwrap_or(u32::MAX);
+    let grace = Duration::from_secs(current.radius.drain_seconds);
+    if tokio::time::timeout(grace, in_flight.acquire_many(max))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            available = in_flight.available_permits(),
+            "drain deadline passed with requests in flight"
+        );
+    }
+    let _ = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    if let Err(e) = store.flush().await {
+        tracing::error!(error = %e, "final store flush failed");
+    }
+    drop(admin_ctx);
+    drop(radius_ctx);
+    store.close(grace);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Applies a new config where it can change at run time; keeps `old` when invalid.
+fn reload(
+    path: &Path,
+    old: Config,
+    radius: &RadiusContext,
+    admin: &AdminContext,
+    log: &LogHandle,
+) -> Config {
+    let new = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "reload refused: keeping the running configuration");
+            return old;
+        }
+    };
+    if new.radius.auth_listen != old.radius.auth_listen
+        || new.radius.acct_listen != old.radius.acct_listen
+        || new.admin.socket != old.admin.socket
+        || new.appliance.state_dir != old.appliance.state_dir
+        || new.store != old.store
+    {
+        tracing::warn!("listeners, socket, state_dir and store change only on restart");
+    }
+    if let Err(e) = log.set_level(&new.log.level) {
+        tracing::error!(error = %e, "log level not changed");
+    }
+    if let Ok(mut s) = radius.settings.write() {
+        *s = Arc::new(settings_of(&new));
+    }
+    if let Ok(mut i) = admin.identity.write() {
+        i.root_is_super_admin = new.admin.root_is_super_admin;
+    }
+    if let Err(e) = admin.reload_clients() {
+        tracing::error!(error = %e, "client table not reloaded");
+    }
+    tracing::info!("configuration reloaded");
+    new
+}

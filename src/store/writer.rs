@@ -1,0 +1,445 @@
+//! The single writer: one thread owns the write connection and commits jobs in batches.
+//!
+//! Group commit: every job that arrives while a commit is being synced joins the next
+//! transaction, so N concurrent acknowledgements cost one fsync, not N. Each job runs in
+//! its own savepoint, so one failing job never takes the rest of its batch down, and a job
+//! is all-or-nothing (an admin change and its audit record commit together). A job's reply
+//! is sent only after COMMIT returned: that is the "persist, then reply" guarantee.
+//!
+//! The audit chain head lives here too: the writer is the only appender, so the chain is
+//! extended in commit order without locks.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use tokio::sync::{mpsc, oneshot};
+
+use super::model::{AcctRecord, ClientSpec, NewUser, UserChanges, UserStatus};
+use super::secrets::Sealer;
+use super::{StoreError, client_aad};
+use crate::audit::AuditEvent;
+use crate::audit::chain::{GENESIS, StoredEvent, record_hash};
+use crate::time::now_unix;
+
+/// Most jobs folded into one transaction.
+const MAX_BATCH: usize = 512;
+
+/// One mutation. A job is a list of them, applied all-or-nothing.
+#[derive(Debug)]
+pub enum WriteOp {
+    AddClient {
+        spec: ClientSpec,
+        created_by: String,
+    },
+    UpdateClient {
+        current_name: String,
+        spec: ClientSpec,
+    },
+    DeleteClient {
+        name: String,
+    },
+    AddUsers {
+        users: Vec<NewUser>,
+        created_by: String,
+    },
+    UpdateUser {
+        domain: String,
+        name: String,
+        changes: UserChanges,
+    },
+    SetUserStatus {
+        domain: String,
+        name: String,
+        status: UserStatus,
+    },
+    SetPasswordHash {
+        domain: String,
+        name: String,
+        hash: String,
+    },
+    DeleteUser {
+        domain: String,
+        name: String,
+    },
+    /// A successful login; `rehash` replaces a legacy hash when it is still the one verified.
+    RecordLogin {
+        user_id: i64,
+        verified_hash: String,
+        rehash: Option<String>,
+    },
+    Accounting(AcctRecord),
+    Audit(AuditEvent),
+}
+
+/// What a job changed, for replies such as "3 users imported".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    pub rows: u64,
+}
+
+pub(crate) struct Job {
+    pub(crate) ops: Vec<WriteOp>,
+    pub(crate) reply: Option<oneshot::Sender<Result<WriteSummary, StoreError>>>,
+}
+
+pub(crate) struct Writer {
+    conn: Connection,
+    sealer: std::sync::Arc<Sealer>,
+    head: ChainHead,
+}
+
+#[derive(Clone, Debug)]
+struct ChainHead {
+    seq: i64,
+    hash: Vec<u8>,
+}
+
+impl Writer {
+    pub(crate) fn new(
+        conn: Connection,
+        sealer: std::sync::Arc<Sealer>,
+    ) -> Result<Self, StoreError> {
+        let head = conn
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(ChainHead {
+                        seq: r.get(0)?,
+                        hash: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or(ChainHead {
+                seq: 0,
+                hash: GENESIS.to_vec(),
+            });
+        Ok(Self { conn, sealer, head })
+    }
+
+    /// Runs until every sender is gone, then returns (after committing what it received).
+    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            self.commit_batch(batch);
+        }
+    }
+
+    fn commit_batch(&mut self, batch: Vec<Job>) {
+        let head_before = self.head.clone();
+        let mut results = Vec::with_capacity(batch.len());
+        let outcome = (|| -> Result<(), StoreError> {
+            let mut tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for job in &batch {
+                let job_head = self.head.clone();
+                let sp = tx.savepoint()?;
+                let r = apply_all(&sp, &self.sealer, &mut self.head, &job.ops);
+                match r {
+                    Ok(summary) => {
+                        sp.commit()?;
+                        results.push(Ok(summary));
+                    }
+                    Err(e) => {
+                        drop(sp); // rolls the savepoint back
+                        self.head = job_head;
+                        results.push(Err(e));
+                    }
+                }
+            }
+            update_head_meta(&mut tx, &self.head)?;
+            tx.commit()?;
+            Ok(())
+        })();
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, jobs = batch.len(), "store commit failed");
+            self.head = head_before;
+            for job in batch {
+                if let Some(reply) = job.reply {
+                    let _ = reply.send(Err(StoreError::CommitFailed(e.to_string())));
+                }
+            }
+            return;
+        }
+        for (job, result) in batch.into_iter().zip(results) {
+            match job.reply {
+                Some(reply) => {
+                    let _ = reply.send(result);
+                }
+                None => {
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "background write failed");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn update_head_meta(tx: &mut Transaction<'_>, head: &ChainHead) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('audit_head', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![encode_head(head.seq, &head.hash)],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn encode_head(seq: i64, hash: &[u8]) -> Vec<u8> {
+    let mut v = seq.to_be_bytes().to_vec();
+    v.extend_from_slice(hash);
+    v
+}
+
+fn apply_all(
+    tx: &Connection,
+    sealer: &Sealer,
+    head: &mut ChainHead,
+    ops: &[WriteOp],
+) -> Result<WriteSummary, StoreError> {
+    let mut summary = WriteSummary::default();
+    for op in ops {
+        summary.rows += apply(tx, sealer, head, op)?;
+    }
+    Ok(summary)
+}
+
+fn one_row(n: usize, what: impl FnOnce() -> String) -> Result<u64, StoreError> {
+    if n == 0 {
+        Err(StoreError::NotFound(what()))
+    } else {
+        Ok(n as u64)
+    }
+}
+
+fn apply(
+    tx: &Connection,
+    sealer: &Sealer,
+    head: &mut ChainHead,
+    op: &WriteOp,
+) -> Result<u64, StoreError> {
+    let now = now_unix();
+    match op {
+        WriteOp::AddClient { spec, created_by } => {
+            let sealed = sealer.seal(&client_aad(&spec.name), spec.secret.expose())?;
+            tx.execute(
+                "INSERT INTO radius_client (name, address, secret_sealed, site,
+                   require_message_authenticator, rate_limit, created_by, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                params![
+                    spec.name,
+                    spec.address,
+                    sealed,
+                    spec.site,
+                    spec.require_message_authenticator,
+                    spec.rate_limit,
+                    created_by,
+                    now
+                ],
+            )
+            .map_err(|e| conflict(e, || format!("client {} already exists", spec.name)))?;
+            Ok(1)
+        }
+        WriteOp::UpdateClient { current_name, spec } => {
+            let sealed = sealer.seal(&client_aad(&spec.name), spec.secret.expose())?;
+            let n = tx
+                .execute(
+                    "UPDATE radius_client SET name = ?2, address = ?3, secret_sealed = ?4,
+                       site = ?5, require_message_authenticator = ?6, rate_limit = ?7,
+                       updated_at = ?8
+                     WHERE name = ?1",
+                    params![
+                        current_name,
+                        spec.name,
+                        spec.address,
+                        sealed,
+                        spec.site,
+                        spec.require_message_authenticator,
+                        spec.rate_limit,
+                        now
+                    ],
+                )
+                .map_err(|e| conflict(e, || format!("client {} already exists", spec.name)))?;
+            one_row(n, || format!("client {current_name}"))
+        }
+        WriteOp::DeleteClient { name } => {
+            let n = tx.execute("DELETE FROM radius_client WHERE name = ?1", params![name])?;
+            one_row(n, || format!("client {name}"))
+        }
+        WriteOp::AddUsers { users, created_by } => {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO user (domain, name, display_name, email, status, password_hash,
+                   created_by, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            )?;
+            for u in users {
+                stmt.execute(params![
+                    u.domain,
+                    u.name,
+                    u.display_name,
+                    u.email,
+                    u.status.as_str(),
+                    u.password_hash,
+                    created_by,
+                    now
+                ])
+                .map_err(|e| {
+                    conflict(e, || {
+                        format!("user {}\\{} already exists", u.domain, u.name)
+                    })
+                })?;
+            }
+            Ok(users.len() as u64)
+        }
+        WriteOp::UpdateUser {
+            domain,
+            name,
+            changes,
+        } => {
+            let n = tx.execute(
+                "UPDATE user SET display_name = COALESCE(?3, display_name),
+                   email = COALESCE(?4, email), updated_at = ?5
+                 WHERE domain = ?1 AND name = ?2",
+                params![domain, name, changes.display_name, changes.email, now],
+            )?;
+            one_row(n, || format!("user {domain}\\{name}"))
+        }
+        WriteOp::SetUserStatus {
+            domain,
+            name,
+            status,
+        } => {
+            let n = tx.execute(
+                "UPDATE user SET status = ?3, updated_at = ?4 WHERE domain = ?1 AND name = ?2",
+                params![domain, name, status.as_str(), now],
+            )?;
+            one_row(n, || format!("user {domain}\\{name}"))
+        }
+        WriteOp::SetPasswordHash { domain, name, hash } => {
+            let n = tx.execute(
+                "UPDATE user SET password_hash = ?3, updated_at = ?4
+                 WHERE domain = ?1 AND name = ?2",
+                params![domain, name, hash, now],
+            )?;
+            one_row(n, || format!("user {domain}\\{name}"))
+        }
+        WriteOp::DeleteUser { domain, name } => {
+            let n = tx.execute(
+                "DELETE FROM user WHERE domain = ?1 AND name = ?2",
+                params![domain, name],
+            )?;
+            one_row(n, || format!("user {domain}\\{name}"))
+        }
+        WriteOp::RecordLogin {
+            user_id,
+            verified_hash,
+            rehash,
+        } => {
+            // The hash is replaced only if it is still the one that was verified, so a
+            // password set meanwhile by an administrator is never overwritten.
+            let n = tx.execute(
+                "UPDATE user SET last_login = ?2,
+                   password_hash = CASE WHEN password_hash = ?3 AND ?4 IS NOT NULL
+                                        THEN ?4 ELSE password_hash END
+                 WHERE id = ?1",
+                params![user_id, now, verified_hash, rehash],
+            )?;
+            Ok(n as u64)
+        }
+        WriteOp::Accounting(rec) => {
+            tx.prepare_cached(
+                "INSERT INTO acct_event (received_at, client, status_type, session_id,
+                   user_name, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                rec.received_at,
+                rec.client,
+                rec.status_type,
+                rec.session_id,
+                rec.user_name,
+                rec.attributes
+            ])?;
+            if let Some(session_id) = &rec.session_id {
+                upsert_session(tx, rec, session_id)?;
+            }
+            Ok(1)
+        }
+        WriteOp::Audit(event) => {
+            let stored = StoredEvent::from(event);
+            let seq = head.seq + 1;
+            let hash = record_hash(&head.hash, seq, &stored);
+            tx.prepare_cached(
+                "INSERT INTO audit (seq, time_micros, kind, actor, operation, target, outcome,
+                   detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                seq,
+                stored.time_micros,
+                stored.kind,
+                stored.actor,
+                stored.operation,
+                stored.target,
+                stored.outcome,
+                stored.detail,
+                head.hash,
+                hash.as_slice()
+            ])?;
+            *head = ChainHead {
+                seq,
+                hash: hash.to_vec(),
+            };
+            Ok(1)
+        }
+    }
+}
+
+/// RFC 2866 Acct-Status-Type values.
+const ACCT_START: u32 = 1;
+const ACCT_STOP: u32 = 2;
+
+fn upsert_session(tx: &Connection, rec: &AcctRecord, session_id: &str) -> Result<(), StoreError> {
+    let started = (rec.status_type == Some(ACCT_START)).then_some(rec.received_at);
+    let stopped = (rec.status_type == Some(ACCT_STOP)).then_some(rec.received_at);
+    tx.prepare_cached(
+        "INSERT INTO acct_session (client, session_id, user_name, started_at, updated_at,
+           stopped_at, session_time, input_octets, output_octets)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (client, session_id) DO UPDATE SET
+           user_name = COALESCE(excluded.user_name, user_name),
+           started_at = COALESCE(started_at, excluded.started_at),
+           updated_at = excluded.updated_at,
+           stopped_at = COALESCE(excluded.stopped_at, stopped_at),
+           session_time = COALESCE(excluded.session_time, session_time),
+           input_octets = COALESCE(excluded.input_octets, input_octets),
+           output_octets = COALESCE(excluded.output_octets, output_octets)",
+    )?
+    .execute(params![
+        rec.client,
+        session_id,
+        rec.user_name,
+        started,
+        rec.received_at,
+        stopped,
+        rec.session_time,
+        rec.input_octets,
+        rec.output_octets
+    ])?;
+    Ok(())
+}
+
+fn conflict(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(what())
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
