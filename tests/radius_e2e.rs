@@ -1,6 +1,8 @@
 //! End to end over real UDP: the real daemon, the real gatehousectl, radclient and raw
 //! sockets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};

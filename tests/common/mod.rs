@@ -2,7 +2,7 @@
 //! temporary directory, and drives it with the real `gatehousectl`, `radclient` and raw
 //! UDP sockets. Daemons are stopped by PID when the harness is dropped.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, UdpSocket};
@@ -109,12 +109,15 @@ impl Daemon {
         let mut acct = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = match rx.recv_timeout(left) {
-                Ok(l) => l,
-                Err(_) => panic!(
-                    "gatehoused did not become ready:\n{}",
-                    self.log.lock().unwrap().join("\n")
-                ),
+            let Ok(line) = rx.recv_timeout(left) else {
+                panic!(
+                    "gatehoused did not become ready:
+{}",
+                    self.log.lock().unwrap().join(
+                        "
+"
+                    )
+                );
             };
             if let Some(a) = line.split("listening on auth ").nth(1) {
                 auth.push(a.trim().parse::<SocketAddr>().unwrap());
