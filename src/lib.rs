@@ -18,6 +18,9 @@
 //!                     pipeline (the one request path), server (UDP listeners)
 //! auth/         pure  password hashes (argon2id, sha-crypt, {SSHA}); decision logic
 //! store/        io    SQLite behind `Store`: migrations, group-commit writer, secrets at rest
+//! directory/    mixed spec, schedule, map, plan (pure); ldap, passthrough, service,
+//!                     scheduler (io): LDAP sync fetch → map → plan → apply, pass-through binds
+//! tls/          mixed certs (pure x509 inspection), client (rustls configurations)
 //! audit/        pure  typed audit events and the SHA-256 hash chain
 //! admin/        mixed proto (wire types, shared by both binaries), ops (operation catalogue),
 //!                     command (typed commands and their requirements), authz (the choke
@@ -39,7 +42,9 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod directory;
 pub mod radius;
 pub mod service;
 pub mod store;
 pub mod time;
+pub mod tls;

@@ -59,6 +59,19 @@ impl AdminClient {
     /// # Errors
     /// I/O failures, malformed replies, or the daemon's refusal.
     pub fn call(&mut self, op: &str, args: Value) -> Result<Value, ClientError> {
+        self.call_with_progress(op, args, &mut |_| {})
+    }
+
+    /// Like [`AdminClient::call`], handing progress updates to `on_progress` as they come.
+    ///
+    /// # Errors
+    /// I/O failures, malformed replies, or the daemon's refusal.
+    pub fn call_with_progress(
+        &mut self,
+        op: &str,
+        args: Value,
+        on_progress: &mut dyn FnMut(&Value),
+    ) -> Result<Value, ClientError> {
         self.next_id += 1;
         let req = Request {
             id: self.next_id,
@@ -71,8 +84,17 @@ impl AdminClient {
         line.push(b'\n');
         self.writer.write_all(&line)?;
         let mut reply = String::new();
-        if self.reader.read_line(&mut reply)? == 0 {
-            return Err(ClientError::Protocol("connection closed".into()));
+        loop {
+            reply.clear();
+            if self.reader.read_line(&mut reply)? == 0 {
+                return Err(ClientError::Protocol("connection closed".into()));
+            }
+            let v: Value =
+                serde_json::from_str(&reply).map_err(|e| ClientError::Protocol(e.to_string()))?;
+            match v.get("progress") {
+                Some(p) => on_progress(p),
+                None => break,
+            }
         }
         let resp: Response =
             serde_json::from_str(&reply).map_err(|e| ClientError::Protocol(e.to_string()))?;

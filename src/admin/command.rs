@@ -128,6 +128,101 @@ pub struct AuditListArgs {
     pub operation: Option<String>,
 }
 
+/// A directory connection as given on the command line; unset fields keep their
+/// defaults (add) or their current values (edit).
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryArgs {
+    pub name: String,
+    #[serde(default)]
+    pub new_name: Option<String>,
+    #[serde(default)]
+    pub urls: Option<Vec<String>>,
+    #[serde(default)]
+    pub bind_dn: Option<String>,
+    #[serde(default)]
+    pub bind_password: Option<SecretString>,
+    #[serde(default)]
+    pub base_dns: Option<Vec<String>>,
+    #[serde(default)]
+    pub user_filter: Option<String>,
+    #[serde(default)]
+    pub username_attribute: Option<String>,
+    #[serde(default)]
+    pub email_attribute: Option<String>,
+    #[serde(default)]
+    pub display_name_attribute: Option<String>,
+    #[serde(default)]
+    pub groups_attribute: Option<String>,
+    #[serde(default)]
+    pub disabled_flag: Option<crate::directory::map::DisabledFlag>,
+    #[serde(default)]
+    pub starttls: Option<bool>,
+    #[serde(default)]
+    pub ca_certs: Option<Vec<String>>,
+    #[serde(default)]
+    pub ous: Option<Vec<String>>,
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    #[serde(default)]
+    pub connect_timeout_secs: Option<u64>,
+    #[serde(default)]
+    pub search_timeout_secs: Option<u64>,
+    #[serde(default)]
+    pub schedule: Option<String>,
+    #[serde(default)]
+    pub full_schedule: Option<String>,
+    #[serde(default)]
+    pub disable_threshold_percent: Option<f64>,
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    #[serde(default)]
+    pub bind_pool_size: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SyncArgs {
+    pub name: String,
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default)]
+    pub incremental: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteDirectoryArgs {
+    pub name: String,
+    /// The operator confirmed (--yes or the interactive prompt).
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CertTrustArgs {
+    pub name: String,
+    /// The file's bytes, base64.
+    pub data_base64: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PendingImportArgs {
+    pub csv: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PendingUpdateArgs {
+    pub user: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(tag = "op", content = "args")]
 pub enum Command {
@@ -165,6 +260,42 @@ pub enum Command {
     AuditList(AuditListArgs),
     #[serde(rename = "audit.verify")]
     AuditVerify(Empty),
+    #[serde(rename = "directory.add")]
+    DirectoryAdd(DirectoryArgs),
+    #[serde(rename = "directory.edit")]
+    DirectoryEdit(DirectoryArgs),
+    #[serde(rename = "directory.list")]
+    DirectoryList(Empty),
+    #[serde(rename = "directory.show")]
+    DirectoryShow(NameArg),
+    #[serde(rename = "directory.status")]
+    DirectoryStatus(NameArg),
+    #[serde(rename = "directory.test")]
+    DirectoryTest(NameArg),
+    #[serde(rename = "directory.preview")]
+    DirectoryPreview(SyncArgs),
+    #[serde(rename = "directory.sync")]
+    DirectorySync(SyncArgs),
+    #[serde(rename = "directory.delete")]
+    DirectoryDelete(DeleteDirectoryArgs),
+    #[serde(rename = "cert.trust")]
+    CertTrust(CertTrustArgs),
+    #[serde(rename = "cert.list")]
+    CertList(Empty),
+    #[serde(rename = "cert.show")]
+    CertShow(NameArg),
+    #[serde(rename = "cert.delete")]
+    CertDelete(NameArg),
+    #[serde(rename = "pending.import")]
+    PendingImport(PendingImportArgs),
+    #[serde(rename = "pending.list")]
+    PendingList(Empty),
+    #[serde(rename = "pending.update")]
+    PendingUpdate(PendingUpdateArgs),
+    #[serde(rename = "pending.delete")]
+    PendingDelete(UserArg),
+    #[serde(rename = "pending.approve")]
+    PendingApprove(UserArg),
 }
 
 /// The object a command acts on, as far as authorization cares.
@@ -182,6 +313,10 @@ pub enum Target {
     NewUsers { domain: String },
     /// A listing; results are cut to the caller's scope.
     Listing,
+    /// An existing directory connection (its domain is what scope checks).
+    Directory(String),
+    /// A directory connection about to be created.
+    NewDirectory(String),
 }
 
 /// What a command needs: every operation in `all_of`, or — for reads — any operation of
@@ -266,6 +401,24 @@ impl Command {
             Command::UserSetPassword(_) => "user.set-password",
             Command::AuditList(_) => "audit.list",
             Command::AuditVerify(_) => "audit.verify",
+            Command::DirectoryAdd(_) => "directory.add",
+            Command::DirectoryEdit(_) => "directory.edit",
+            Command::DirectoryList(_) => "directory.list",
+            Command::DirectoryShow(_) => "directory.show",
+            Command::DirectoryStatus(_) => "directory.status",
+            Command::DirectoryTest(_) => "directory.test",
+            Command::DirectoryPreview(_) => "directory.preview",
+            Command::DirectorySync(_) => "directory.sync",
+            Command::DirectoryDelete(_) => "directory.delete",
+            Command::CertTrust(_) => "cert.trust",
+            Command::CertList(_) => "cert.list",
+            Command::CertShow(_) => "cert.show",
+            Command::CertDelete(_) => "cert.delete",
+            Command::PendingImport(_) => "pending.import",
+            Command::PendingList(_) => "pending.list",
+            Command::PendingUpdate(_) => "pending.update",
+            Command::PendingDelete(_) => "pending.delete",
+            Command::PendingApprove(_) => "pending.approve",
         }
     }
 
@@ -322,6 +475,48 @@ impl Command {
             Command::AuditList(_) | Command::AuditVerify(_) => {
                 Requirement::ops(&[O::ReportView], Target::Appliance)
             }
+            Command::DirectoryAdd(a) => {
+                Requirement::ops(&[O::DirectoryEdit], Target::NewDirectory(a.name.clone()))
+            }
+            Command::DirectoryEdit(a) => {
+                Requirement::ops(&[O::DirectoryEdit], Target::Directory(a.name.clone()))
+            }
+            Command::DirectoryList(_) => Requirement::read(Family::Directory, Target::Listing),
+            Command::DirectoryShow(a) | Command::DirectoryStatus(a) => {
+                Requirement::read(Family::Directory, Target::Directory(a.name.clone()))
+            }
+            Command::DirectoryTest(a) => {
+                Requirement::ops(&[O::DirectoryPreview], Target::Directory(a.name.clone()))
+            }
+            Command::DirectoryPreview(a) => {
+                Requirement::ops(&[O::DirectoryPreview], Target::Directory(a.name.clone()))
+            }
+            Command::DirectorySync(a) => Requirement::ops(
+                &[O::DirectoryPreview, O::DirectorySync],
+                Target::Directory(a.name.clone()),
+            ),
+            Command::DirectoryDelete(a) => {
+                Requirement::ops(&[O::DirectoryDelete], Target::Directory(a.name.clone()))
+            }
+            Command::CertTrust(_) | Command::CertDelete(_) => {
+                Requirement::ops(&[O::CertTrust, O::CertDelete], Target::Appliance)
+            }
+            Command::CertList(_) | Command::CertShow(_) => {
+                Requirement::read(Family::Cert, Target::Listing)
+            }
+            Command::PendingImport(_) => Requirement::ops(
+                &[O::PendingUpdate, O::PendingDelete, O::PendingApprove],
+                Target::NewUsers {
+                    domain: crate::store::LOCAL_DOMAIN.into(),
+                },
+            ),
+            Command::PendingList(_) => Requirement::read(Family::Pending, Target::Listing),
+            Command::PendingUpdate(PendingUpdateArgs { user, .. })
+            | Command::PendingDelete(UserArg { user })
+            | Command::PendingApprove(UserArg { user }) => Requirement::ops(
+                &[O::PendingUpdate, O::PendingDelete, O::PendingApprove],
+                user_target(user),
+            ),
         }
     }
 
@@ -336,6 +531,7 @@ impl Command {
                 _ => String::new(),
             },
             Target::User { domain, name } => format!("user:{domain}\\{name}"),
+            Target::Directory(n) | Target::NewDirectory(n) => format!("directory:{n}"),
             Target::NewUsers { domain } => match self {
                 Command::UserAdd(a) => {
                     let (d, n) = parse_user(&a.user);
@@ -367,6 +563,17 @@ impl Command {
             }),
             Command::UserEdit(a) => json!({ "display_name": a.display_name, "email": a.email }),
             Command::UserImport(a) => json!({ "lines": a.lines.0.lines().count() }),
+            Command::DirectoryAdd(a) | Command::DirectoryEdit(a) => json!({
+                "urls": a.urls, "bind_dn": a.bind_dn, "base_dns": a.base_dns, "user_filter": a.user_filter,
+                "starttls": a.starttls, "ca_certs": a.ca_certs, "page_size": a.page_size, "schedule": a.schedule,
+                "bind_password_changed": a.bind_password.is_some(),
+            }),
+            Command::DirectoryPreview(a) | Command::DirectorySync(a) => {
+                json!({ "force": a.force, "incremental": a.incremental })
+            }
+            Command::DirectoryDelete(a) => json!({ "confirmed": a.confirmed }),
+            Command::CertTrust(a) => json!({ "name": a.name }),
+            Command::PendingImport(a) => json!({ "lines": a.csv.lines().count() }),
             _ => json!({}),
         }
     }

@@ -140,6 +140,9 @@ pub enum Family {
     RadiusClient,
     User,
     Audit,
+    Directory,
+    Cert,
+    Pending,
 }
 
 impl Family {
@@ -150,6 +153,9 @@ impl Family {
             Family::RadiusClient => id.starts_with("radius.client."),
             Family::User => id.starts_with("user.") && op != Operation::UserPolicyEdit,
             Family::Audit => id.starts_with("audit."),
+            Family::Directory => id.starts_with("directory."),
+            Family::Cert => id.starts_with("cert."),
+            Family::Pending => id.starts_with("pending."),
         }
     }
 }

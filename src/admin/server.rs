@@ -30,6 +30,7 @@ pub struct IdentitySettings {
 
 pub struct AdminContext {
     pub store: Store,
+    pub directories: Arc<crate::directory::service::DirectoryService>,
     pub radius: Arc<RadiusContext>,
     pub started: Instant,
     pub appliance: String,
@@ -192,7 +193,25 @@ async fn connection(stream: UnixStream, ctx: Arc<AdminContext>) {
             Ok(req) if !hello_done => {
                 Response::err(req.id, ErrorCode::InvalidArgument, "send hello first")
             }
-            Ok(req) => dispatch(&ctx, uid, req).await,
+            Ok(req) => {
+                let id = req.id;
+                let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+                let work = dispatch(&ctx, uid, req, handlers::Progress::new(tx));
+                tokio::pin!(work);
+                loop {
+                    tokio::select! {
+                        r = &mut work => break r,
+                        Some(p) = rx.recv() => {
+                            let line = json!({"id": id, "progress": p});
+                            let mut bytes = line.to_string().into_bytes();
+                            bytes.push(b'\n');
+                            if write.write_all(&bytes).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
         };
         if send(&mut write, &response).await.is_err() {
             return;
@@ -257,16 +276,30 @@ fn facts(store: &Store, target: &Target) -> Result<TargetFacts, StoreError> {
                     ..TargetFacts::default()
                 })
         }
+        Target::Directory(name) => store
+            .directory(name)?
+            .map_or_else(TargetFacts::default, |d| TargetFacts {
+                exists: true,
+                created_by: Some(d.created_by),
+                domain: Some(d.spec.name),
+                ..TargetFacts::default()
+            }),
         Target::Appliance
         | Target::Listing
         | Target::NewClient { .. }
-        | Target::NewUsers { .. } => TargetFacts::default(),
+        | Target::NewUsers { .. }
+        | Target::NewDirectory(_) => TargetFacts::default(),
     })
 }
 
 /// The only path from a request to a handler: identify, parse, load facts, decide, audit,
 /// run. Every request leaves exactly one audit record, allowed or denied.
-pub async fn dispatch(ctx: &AdminContext, uid: u32, req: Request) -> Response {
+pub async fn dispatch(
+    ctx: &AdminContext,
+    uid: u32,
+    req: Request,
+    progress: handlers::Progress,
+) -> Response {
     let id = req.id;
     let mut event = AuditEvent {
         time_micros: now_micros(),
@@ -324,7 +357,7 @@ pub async fn dispatch(ctx: &AdminContext, uid: u32, req: Request) -> Response {
             return Response::err(id, code, denied.to_string());
         }
     };
-    let result = handlers::run(authorized, ctx).await;
+    let result = handlers::run(authorized, ctx, &progress).await;
     if let Some(mut left) = slot.take() {
         if let Err(e) = &result {
             left.outcome = Outcome::Failed;

@@ -73,6 +73,12 @@ impl Verification {
     }
 }
 
+/// Whether checking this hash costs microseconds rather than milliseconds.
+#[must_use]
+pub fn is_cheap(stored: &str) -> bool {
+    matches!(kind_of(stored), Ok(HashKind::Ssha | HashKind::Ssha512))
+}
+
 /// Identifies a stored hash's format and checks that it is well formed, so that imports
 /// are refused up front instead of failing at the first login.
 ///

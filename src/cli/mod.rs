@@ -33,6 +33,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Noun {
     /// Daemon health, listeners and per-client counters.
     Status,
@@ -45,6 +46,233 @@ pub enum Noun {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditVerb),
+    /// LDAP / Active Directory connections and their syncs.
+    #[command(subcommand)]
+    Directory(DirectoryVerb),
+    /// Trusted certificates (roots for LDAPS/StartTLS).
+    #[command(subcommand)]
+    Cert(CertVerb),
+    /// Users imported from CSV awaiting approval.
+    #[command(subcommand)]
+    Pending(PendingVerb),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DisabledFlagArg {
+    Auto,
+    UserAccountControl,
+    NsAccountLock,
+    None,
+}
+
+/// Directory settings shared by `add` and `edit`.
+#[derive(Debug, Args, Default)]
+pub struct DirectoryFields {
+    /// LDAP URL, tried in the order given (repeat for failover).
+    #[arg(long = "url")]
+    pub urls: Vec<String>,
+    #[arg(long)]
+    pub bind_dn: Option<String>,
+    /// File holding the bind password (`-` for stdin).
+    #[arg(long)]
+    pub bind_password_file: Option<PathBuf>,
+    /// Search base (repeatable).
+    #[arg(long = "base-dn")]
+    pub base_dns: Vec<String>,
+    #[arg(long)]
+    pub user_filter: Option<String>,
+    /// `uid` (OpenLDAP) or `sAMAccountName` (Active Directory).
+    #[arg(long)]
+    pub username_attribute: Option<String>,
+    #[arg(long)]
+    pub email_attribute: Option<String>,
+    #[arg(long)]
+    pub display_name_attribute: Option<String>,
+    #[arg(long)]
+    pub groups_attribute: Option<String>,
+    #[arg(long, value_enum)]
+    pub disabled_flag: Option<DisabledFlagArg>,
+    /// Upgrade ldap:// connections with StartTLS (`--starttls` or `--starttls false`).
+    #[arg(long, num_args = 0..=1)]
+    pub starttls: Option<Option<Bool>>,
+    /// Trusted certificate to verify the server with (repeatable).
+    #[arg(long = "ca")]
+    pub ca_certs: Vec<String>,
+    /// Keep only users inside this OU subtree (repeatable).
+    #[arg(long = "ou")]
+    pub ous: Vec<String>,
+    /// RFC 2696 page size (0 = no paging).
+    #[arg(long)]
+    pub page_size: Option<u32>,
+    #[arg(long)]
+    pub connect_timeout: Option<u64>,
+    #[arg(long)]
+    pub search_timeout: Option<u64>,
+    /// `every 15m`, `daily 02:00`, a cron expression, or `manual`.
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// When full runs (which find deletions) happen; default `daily 03:00`.
+    #[arg(long)]
+    pub full_schedule: Option<String>,
+    /// Abort a sync that would disable more than this percentage of the domain.
+    #[arg(long)]
+    pub disable_threshold: Option<f64>,
+    #[arg(long)]
+    pub retention_days: Option<u32>,
+    #[arg(long)]
+    pub bind_pool_size: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryVerb {
+    /// Add a directory connection (its name becomes the users' domain).
+    Add {
+        name: String,
+        #[command(flatten)]
+        fields: DirectoryFields,
+    },
+    /// Change a directory connection.
+    Edit {
+        name: String,
+        #[command(flatten)]
+        fields: DirectoryFields,
+    },
+    List,
+    Show {
+        name: String,
+    },
+    /// Check connect, TLS, bind and a sample search.
+    Test {
+        name: String,
+    },
+    /// Show what a sync would change, without writing.
+    Preview {
+        name: String,
+        #[arg(long)]
+        incremental: bool,
+    },
+    /// Run a sync now.
+    Sync {
+        name: String,
+        /// Apply even when more users would be disabled than the threshold allows.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        incremental: bool,
+    },
+    /// Recent runs and the one in progress.
+    Status {
+        name: String,
+    },
+    /// Delete the connection and every user of its domain.
+    Delete {
+        name: String,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertVerb {
+    /// Trust a PEM or DER certificate.
+    Trust {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    List,
+    Show {
+        name: String,
+    },
+    Delete {
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PendingVerb {
+    /// Import users from CSV (header: username,email,display_name[,domain,ou]).
+    Import {
+        file: PathBuf,
+    },
+    List,
+    Update {
+        #[command(flatten)]
+        user: UserName,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    Delete(UserName),
+    Approve(UserName),
+}
+
+fn directory_args(name: &str, f: &DirectoryFields) -> Result<Value, UsageError> {
+    let mut a = json!({"name": name});
+    set(&mut a, "urls", (!f.urls.is_empty()).then(|| f.urls.clone()));
+    set(&mut a, "bind_dn", f.bind_dn.clone());
+    set(
+        &mut a,
+        "bind_password",
+        f.bind_password_file.as_ref().map(read_secret).transpose()?,
+    );
+    set(
+        &mut a,
+        "base_dns",
+        (!f.base_dns.is_empty()).then(|| f.base_dns.clone()),
+    );
+    set(&mut a, "user_filter", f.user_filter.clone());
+    set(&mut a, "username_attribute", f.username_attribute.clone());
+    set(&mut a, "email_attribute", f.email_attribute.clone());
+    set(
+        &mut a,
+        "display_name_attribute",
+        f.display_name_attribute.clone(),
+    );
+    set(&mut a, "groups_attribute", f.groups_attribute.clone());
+    set(
+        &mut a,
+        "disabled_flag",
+        f.disabled_flag.map(|d| match d {
+            DisabledFlagArg::Auto => "auto",
+            DisabledFlagArg::UserAccountControl => "user_account_control",
+            DisabledFlagArg::NsAccountLock => "ns_account_lock",
+            DisabledFlagArg::None => "none",
+        }),
+    );
+    set(
+        &mut a,
+        "starttls",
+        f.starttls.map(|b| b.is_none_or(bool::from)),
+    );
+    set(
+        &mut a,
+        "ca_certs",
+        (!f.ca_certs.is_empty()).then(|| f.ca_certs.clone()),
+    );
+    set(&mut a, "ous", (!f.ous.is_empty()).then(|| f.ous.clone()));
+    set(&mut a, "page_size", f.page_size);
+    set(&mut a, "connect_timeout_secs", f.connect_timeout);
+    set(&mut a, "search_timeout_secs", f.search_timeout);
+    set(&mut a, "schedule", f.schedule.clone());
+    set(&mut a, "full_schedule", f.full_schedule.clone());
+    set(&mut a, "disable_threshold_percent", f.disable_threshold);
+    set(&mut a, "retention_days", f.retention_days);
+    set(&mut a, "bind_pool_size", f.bind_pool_size);
+    Ok(a)
+}
+
+fn read_file(path: &PathBuf) -> Result<Vec<u8>, UsageError> {
+    if path.as_os_str() == "-" {
+        let mut v = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut v)
+            .map_err(|e| UsageError(format!("stdin: {e}")))?;
+        Ok(v)
+    } else {
+        std::fs::read(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -192,6 +420,18 @@ pub enum AuditVerb {
     },
     /// Prove that no record was altered, removed or reordered.
     Verify,
+}
+
+/// Asks on the terminal; anything but the expected answer (or no terminal) is a no.
+fn confirm(prompt: &str, expected: &str) -> bool {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == expected
 }
 
 /// A request ready to send, or a local usage problem.
@@ -361,6 +601,73 @@ impl Noun {
                     ("audit.list", a)
                 }
                 AuditVerb::Verify => ("audit.verify", json!({})),
+            },
+            Noun::Directory(v) => match v {
+                DirectoryVerb::Add { name, fields } => {
+                    ("directory.add", directory_args(name, fields)?)
+                }
+                DirectoryVerb::Edit { name, fields } => {
+                    ("directory.edit", directory_args(name, fields)?)
+                }
+                DirectoryVerb::List => ("directory.list", json!({})),
+                DirectoryVerb::Show { name } => ("directory.show", json!({"name": name})),
+                DirectoryVerb::Test { name } => ("directory.test", json!({"name": name})),
+                DirectoryVerb::Preview { name, incremental } => (
+                    "directory.preview",
+                    json!({"name": name, "incremental": incremental}),
+                ),
+                DirectoryVerb::Sync {
+                    name,
+                    force,
+                    incremental,
+                } => (
+                    "directory.sync",
+                    json!({"name": name, "force": force, "incremental": incremental}),
+                ),
+                DirectoryVerb::Status { name } => ("directory.status", json!({"name": name})),
+                DirectoryVerb::Delete { name, yes } => {
+                    let confirmed = *yes
+                        || confirm(
+                            &format!(
+                                "Delete directory {name} and every user of its domain? Type the name to confirm: "
+                            ),
+                            name,
+                        );
+                    (
+                        "directory.delete",
+                        json!({"name": name, "confirmed": confirmed}),
+                    )
+                }
+            },
+            Noun::Cert(v) => match v {
+                CertVerb::Trust { file, name } => {
+                    use base64::Engine as _;
+                    let data = base64::engine::general_purpose::STANDARD.encode(read_file(file)?);
+                    ("cert.trust", json!({"name": name, "data_base64": data}))
+                }
+                CertVerb::List => ("cert.list", json!({})),
+                CertVerb::Show { name } => ("cert.show", json!({"name": name})),
+                CertVerb::Delete { name } => ("cert.delete", json!({"name": name})),
+            },
+            Noun::Pending(v) => match v {
+                PendingVerb::Import { file } => {
+                    let csv = String::from_utf8(read_file(file)?)
+                        .map_err(|_| UsageError(format!("{}: not UTF-8 text", file.display())))?;
+                    ("pending.import", json!({"csv": csv}))
+                }
+                PendingVerb::List => ("pending.list", json!({})),
+                PendingVerb::Update {
+                    user,
+                    display_name,
+                    email,
+                } => {
+                    let mut a = json!({"user": user.qualified()});
+                    set(&mut a, "display_name", display_name.clone());
+                    set(&mut a, "email", email.clone());
+                    ("pending.update", a)
+                }
+                PendingVerb::Delete(u) => ("pending.delete", json!({"user": u.qualified()})),
+                PendingVerb::Approve(u) => ("pending.approve", json!({"user": u.qualified()})),
             },
         })
     }

@@ -91,6 +91,38 @@ pub fn human(op: &str, result: &Value) -> String {
             "audit log intact: {} records verified",
             cell(&result["records"])
         ),
+        "directory.list" => table(
+            result["directories"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice),
+            &[
+                "name",
+                "urls",
+                "base_dns",
+                "schedule",
+                "users",
+                "created_by",
+            ],
+        ),
+        "directory.add" | "directory.edit" | "directory.show" => fields(&result["directory"]),
+        "directory.test" => format!("directory test passed\n{}", fields(&result["test"])),
+        "directory.preview" | "directory.sync" => sync_plan(op, result),
+        "directory.status" => directory_status(result),
+        "cert.list" => table(
+            result["certs"].as_array().map_or(&[][..], Vec::as_slice),
+            &[
+                "name",
+                "subject",
+                "not_after",
+                "is_ca",
+                "sha256_fingerprint",
+            ],
+        ),
+        "cert.trust" | "cert.show" => fields(&result["cert"]),
+        "pending.list" => table(
+            result["users"].as_array().map_or(&[][..], Vec::as_slice),
+            &["domain", "name", "email", "display_name", "ou_path"],
+        ),
         _ => fields(result),
     };
     format!("{}{body}", warnings(result))
@@ -148,5 +180,82 @@ fn status(s: &Value) -> String {
             ],
         ));
     }
+    out
+}
+
+/// One line of progress for a long command.
+#[must_use]
+pub fn progress(p: &Value) -> String {
+    format!(
+        "fetched {} entries ({} pages)",
+        cell(&p["entries"]),
+        cell(&p["pages"])
+    )
+}
+
+fn sync_plan(op: &str, r: &Value) -> String {
+    let c = &r["counts"];
+    let mut out = format!(
+        "{} ({} run, {} entries fetched): {} added, {} updated, {} disabled, {} re-enabled, {} purged, {} unchanged\n",
+        if op == "directory.sync" {
+            "sync applied"
+        } else {
+            "preview, nothing written"
+        },
+        cell(&r["mode"]),
+        cell(&r["entries"]),
+        cell(&c["added"]),
+        cell(&c["updated"]),
+        cell(&c["disabled"]),
+        cell(&c["reenabled"]),
+        cell(&c["purged"]),
+        cell(&c["unchanged"]),
+    );
+    for ch in r["changes"].as_array().into_iter().flatten().take(200) {
+        let who = ch["user"]["username"]
+            .as_str()
+            .or_else(|| ch["name"].as_str())
+            .unwrap_or("?");
+        let extra = match ch["change"].as_str() {
+            Some("update") => format!(
+                " ({})",
+                ch["fields"]
+                    .as_array()
+                    .map(|f| f.iter().map(cell).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default()
+            ),
+            Some("disable") => format!(" ({})", cell(&ch["reason"]).replace('_', " ")),
+            _ => String::new(),
+        };
+        out.push_str(&format!("  {:<9} {who}{extra}\n", cell(&ch["change"])));
+    }
+    out
+}
+
+fn directory_status(r: &Value) -> String {
+    let mut out = format!(
+        "directory {}: {} users\n",
+        cell(&r["directory"]),
+        cell(&r["users"])
+    );
+    if !r["running"].is_null() {
+        out.push_str(&format!("running: {}\n", progress(&r["running"])));
+    }
+    out.push_str(&table(
+        r["runs"].as_array().map_or(&[][..], Vec::as_slice),
+        &[
+            "trigger",
+            "mode",
+            "started_at",
+            "ended_at",
+            "entries",
+            "added",
+            "updated",
+            "disabled",
+            "reenabled",
+            "purged",
+            "error",
+        ],
+    ));
     out
 }

@@ -44,6 +44,17 @@ impl HashPool {
             verification: Verification::Mismatch,
             rehash: None,
         };
+        // Salted SHA costs about a microsecond: handing it to another thread would cost
+        // more than the hash, so it is checked right here (a rehash still goes to the pool).
+        if password::is_cheap(&stored) {
+            let verification = password::verify(&stored, &password);
+            if !(rehash_legacy && verification.is_match()) {
+                return Checked {
+                    verification,
+                    rehash: None,
+                };
+            }
+        }
         let Ok(_permit) = self.permits.acquire().await else {
             return mismatch;
         };

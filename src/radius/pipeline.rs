@@ -35,11 +35,15 @@ pub struct Settings {
     pub default_client_rate_limit: u32,
 }
 
+/// Seconds between updates of a user's last-login time.
+const LAST_LOGIN_RESOLUTION: i64 = 3600;
+
 /// The same text for every rejection, so a reply never tells whether the user exists.
 const REJECT_MESSAGE: &str = "Authentication failed";
 
 pub struct RadiusContext {
     pub clients: Arc<Clients>,
+    pub directories: Arc<crate::directory::service::DirectoryService>,
     pub dedup: DedupCache,
     pub store: Store,
     pub hashes: HashPool,
@@ -55,6 +59,7 @@ enum RejectReason {
     UnknownUser,
     NotActive,
     WrongPassword,
+    DirectoryUnavailable,
 }
 
 impl RejectReason {
@@ -65,6 +70,7 @@ impl RejectReason {
             RejectReason::UnknownUser => "unknown user",
             RejectReason::NotActive => "user not active",
             RejectReason::WrongPassword => "wrong password",
+            RejectReason::DirectoryUnavailable => "directory unavailable",
         }
     }
 }
@@ -223,14 +229,12 @@ impl RadiusContext {
             })
             .ok_or(RejectReason::NoPassword)?;
         let (domain, name) = split_user_name(user_name);
-        let user = if domain.eq_ignore_ascii_case(LOCAL_DOMAIN) {
-            self.store.user(LOCAL_DOMAIN, name).unwrap_or_else(|e| {
-                tracing::error!(error = %e, "user lookup failed");
-                None
-            })
-        } else {
-            None
-        };
+        let user = self.find_user(user_name, domain, name);
+        if let Some(u) = &user
+            && !u.domain.eq_ignore_ascii_case(LOCAL_DOMAIN)
+        {
+            return self.authenticate_directory_user(u, &password).await;
+        }
         // Unknown users, users without a hash and inactive users all pay for a full
         // verification so that timing does not tell them apart from real ones.
         let (stored, usable) = match &user {
@@ -253,14 +257,69 @@ impl RadiusContext {
         if !usable || !checked.verification.is_match() {
             return Err(RejectReason::WrongPassword);
         }
-        self.store
-            .write_detached(vec![WriteOp::RecordLogin {
-                user_id: user.id,
-                verified_hash: stored,
-                rehash: checked.rehash,
-            }])
-            .await;
+        // last_login is kept to the hour: writing it on every login would double the
+        // writes of a busy appliance for no reader's benefit.
+        let stale = user
+            .last_login
+            .is_none_or(|t| now_unix().saturating_sub(t) >= LAST_LOGIN_RESOLUTION);
+        if stale || checked.rehash.is_some() {
+            self.store
+                .write_detached(vec![WriteOp::RecordLogin {
+                    user_id: user.id,
+                    verified_hash: stored,
+                    rehash: checked.rehash,
+                }])
+                .await;
+        }
         Ok(())
+    }
+
+    /// `DOMAIN\\name` and `name@DOMAIN` name the domain; a plain name is a local user, or
+    /// else the one directory user of that name when exactly one exists.
+    fn find_user(&self, given: &str, domain: &str, name: &str) -> Option<crate::store::UserRecord> {
+        let explicit = given.contains('\\') || given.contains('@');
+        let found = self.store.user(domain, name).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "user lookup failed");
+            None
+        });
+        if found.is_some() || explicit {
+            return found;
+        }
+        match self.store.users_named(name) {
+            Ok(mut v) if v.len() == 1 => v.pop(),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "user lookup failed");
+                None
+            }
+        }
+    }
+
+    async fn authenticate_directory_user(
+        &self,
+        user: &crate::store::UserRecord,
+        password: &[u8],
+    ) -> Result<(), RejectReason> {
+        if user.status != UserStatus::Active {
+            return Err(RejectReason::NotActive);
+        }
+        let Some(dn) = &user.dn else {
+            return Err(RejectReason::UnknownUser);
+        };
+        match self
+            .directories
+            .check_password(&user.domain, dn, password)
+            .await
+        {
+            Ok(crate::directory::passthrough::BindOutcome::Valid) => Ok(()),
+            Ok(crate::directory::passthrough::BindOutcome::Invalid) => {
+                Err(RejectReason::WrongPassword)
+            }
+            Err(e) => {
+                tracing::warn!(domain = %user.domain, error = %e, "pass-through authentication failed: directory unavailable");
+                Err(RejectReason::DirectoryUnavailable)
+            }
+        }
     }
 
     async fn accounting_request(&self, view: &PacketView<'_>, client: &Client) -> Option<Packet> {

@@ -20,6 +20,7 @@ use super::logging::LogHandle;
 use super::systemd;
 use crate::admin::server::{self as admin_server, AdminContext, IdentitySettings};
 use crate::config::{Config, ConfigError};
+use crate::directory::service::DirectoryService;
 use crate::radius::clients::Clients;
 use crate::radius::counters::GlobalCounters;
 use crate::radius::dedup::DedupCache;
@@ -123,8 +124,10 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
         admin,
     } = built;
     let started = Instant::now();
+    let directories = Arc::new(DirectoryService::new(store.clone()));
     let radius_ctx = Arc::new(RadiusContext {
         clients: Arc::new(Clients::default()),
+        directories: Arc::clone(&directories),
         dedup: DedupCache::new(
             Duration::from_secs(config.radius.duplicate_cache_seconds),
             config.radius.duplicate_cache_entries,
@@ -148,6 +151,7 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
         .collect();
     let admin_ctx = Arc::new(AdminContext {
         store: store.clone(),
+        directories: Arc::clone(&directories),
         radius: Arc::clone(&radius_ctx),
         started,
         appliance: config.appliance.name.clone(),
@@ -181,6 +185,11 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
         Arc::clone(&admin_ctx),
         shutdown_rx.clone(),
         config.admin.socket.clone(),
+    ));
+    tasks.spawn(crate::directory::scheduler::run(
+        Arc::clone(&directories),
+        store.clone(),
+        shutdown_rx.clone(),
     ));
     if let Some(every) = systemd::watchdog_interval() {
         let mut stop = shutdown_rx.clone();
@@ -238,6 +247,7 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
     }
     drop(admin_ctx);
     drop(radius_ctx);
+    drop(directories);
     store.close(grace);
     tracing::info!("stopped");
     Ok(())

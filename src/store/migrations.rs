@@ -75,6 +75,53 @@ const MIGRATIONS: &[&str] = &[
         hash BLOB NOT NULL
     );
     ",
+    // 2: directories, trusted certificates, sync runs, directory users' extra fields
+    r"
+    CREATE TABLE trusted_cert (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        der BLOB NOT NULL,
+        subject TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        not_before INTEGER NOT NULL,
+        not_after INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        is_ca INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE directory (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        spec TEXT NOT NULL,
+        bind_password_sealed BLOB NOT NULL,
+        high_water TEXT,
+        last_full_at INTEGER,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE sync_run (
+        id INTEGER PRIMARY KEY,
+        directory TEXT NOT NULL COLLATE NOCASE,
+        trigger TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER NOT NULL,
+        entries INTEGER NOT NULL,
+        added INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        disabled INTEGER NOT NULL,
+        reenabled INTEGER NOT NULL,
+        purged INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL,
+        error TEXT
+    );
+    CREATE INDEX sync_run_directory ON sync_run (directory, id);
+    ALTER TABLE user ADD COLUMN groups TEXT;
+    ALTER TABLE user ADD COLUMN missing_since INTEGER;
+    ",
 ];
 
 /// The schema version this build writes.

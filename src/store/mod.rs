@@ -6,6 +6,7 @@
 //! them proceed while the writer commits. A later PostgreSQL backend replaces this module's
 //! internals, not its interface.
 
+pub mod directory;
 pub mod migrations;
 pub mod model;
 pub mod secrets;
@@ -181,7 +182,11 @@ impl Store {
         }
     }
 
-    fn with_reader<T>(
+    pub(crate) fn sealer(&self) -> &Sealer {
+        &self.inner.sealer
+    }
+
+    pub(crate) fn with_reader<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -382,10 +387,11 @@ fn client_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ClientRecord, Vec<u8>)
     ))
 }
 
-const USER_SELECT: &str = "SELECT id, domain, name, dn, ou_path, display_name, email, status,
+pub(crate) const USER_SELECT: &str =
+    "SELECT id, domain, name, dn, ou_path, display_name, email, status,
     password_hash, created_by, created_at, updated_at, last_login FROM user";
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     let status: String = r.get(7)?;
     Ok(UserRecord {
         id: r.get(0)?,

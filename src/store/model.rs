@@ -79,6 +79,7 @@ pub struct NewUser {
     pub email: Option<String>,
     pub status: UserStatus,
     pub password_hash: Option<String>,
+    pub ou_path: Option<String>,
 }
 
 /// Optional changes to a user's descriptive fields.

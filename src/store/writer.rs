@@ -24,6 +24,7 @@ const MAX_BATCH: usize = 512;
 
 /// One mutation. A job is a list of them, applied all-or-nothing.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // short-lived, moved once into the writer
 pub enum WriteOp {
     AddClient {
         spec: ClientSpec,
@@ -67,6 +68,7 @@ pub enum WriteOp {
     },
     Accounting(AcctRecord),
     Audit(AuditEvent),
+    Directory(super::directory::DirectoryOp),
 }
 
 /// What a job changed, for replies such as "3 users imported".
@@ -210,7 +212,7 @@ fn apply_all(
     Ok(summary)
 }
 
-fn one_row(n: usize, what: impl FnOnce() -> String) -> Result<u64, StoreError> {
+pub(crate) fn one_row(n: usize, what: impl FnOnce() -> String) -> Result<u64, StoreError> {
     if n == 0 {
         Err(StoreError::NotFound(what()))
     } else {
@@ -275,8 +277,8 @@ fn apply(
         WriteOp::AddUsers { users, created_by } => {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO user (domain, name, display_name, email, status, password_hash,
-                   created_by, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                   created_by, created_at, updated_at, ou_path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
             )?;
             for u in users {
                 stmt.execute(params![
@@ -287,7 +289,8 @@ fn apply(
                     u.status.as_str(),
                     u.password_hash,
                     created_by,
-                    now
+                    now,
+                    u.ou_path
                 ])
                 .map_err(|e| {
                     conflict(e, || {
@@ -370,6 +373,7 @@ fn apply(
             }
             Ok(1)
         }
+        WriteOp::Directory(op) => super::directory::apply(tx, sealer, op),
         WriteOp::Audit(event) => {
             let stored = StoredEvent::from(event);
             let seq = head.seq + 1;
@@ -433,7 +437,7 @@ fn upsert_session(tx: &Connection, rec: &AcctRecord, session_id: &str) -> Result
     Ok(())
 }
 
-fn conflict(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+pub(crate) fn conflict(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
     match &e {
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>

@@ -11,6 +11,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod slapd;
+
 use gatehouse::radius::proto::{Code, Packet, PacketView, attr, crypto};
 
 pub const SECRET: &str = "integration-secret-0123";

@@ -210,6 +210,25 @@ fn check(actor: &Actor, req: &Requirement, facts: &TargetFacts) -> Result<(), De
             }
             _ => Ok(()),
         },
+        Target::Directory(name) => {
+            let what = format!("directory {name}");
+            if !facts.exists {
+                return Err(Denied::NotFound { what });
+            }
+            if !rights.can_see_user(name, None) {
+                return Err(Denied::OutOfScope { what });
+            }
+            check_owner(actor, own_only, facts)
+        }
+        Target::NewDirectory(name) => {
+            if rights.user_scope == UserScope::Everything || rights.can_see_user(name, None) {
+                Ok(())
+            } else {
+                Err(Denied::CreateOutOfScope {
+                    why: format!("domain {name}"),
+                })
+            }
+        }
         Target::NewUsers { domain } => {
             if rights.can_see_user(domain, None) {
                 Ok(())

@@ -29,6 +29,21 @@ impl AuditSlot {
         }
     }
 
+    fn annotate(&self, key: &str, value: serde_json::Value) {
+        let mut guard = match self.0.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(event) = guard.as_mut() {
+            let mut detail: serde_json::Value =
+                serde_json::from_str(&event.detail).unwrap_or_else(|_| serde_json::json!({}));
+            if let Some(map) = detail.as_object_mut() {
+                map.insert(key.to_string(), value);
+            }
+            event.detail = detail.to_string();
+        }
+    }
+
     fn put_back(&self, event: AuditEvent) {
         match self.0.lock() {
             Ok(mut g) => *g = Some(event),
@@ -51,6 +66,12 @@ impl Permit {
     #[must_use]
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    /// Adds a fact learned while handling (e.g. how many users a deletion removed) to the
+    /// request's audit record, before it is written.
+    pub fn annotate(&self, key: &str, value: serde_json::Value) {
+        self.audit.annotate(key, value);
     }
 
     /// Commits `ops` together with this request's audit record, durably.

@@ -2,7 +2,10 @@
 //! that the dispatcher decided — and reaches the store through it.
 
 mod audit;
+mod cert;
 mod client;
+mod directory;
+mod pending;
 mod status;
 mod user;
 
@@ -57,8 +60,30 @@ impl From<StoreError> for AdminError {
 
 pub type HandlerResult = Result<Value, AdminError>;
 
+/// Progress updates for long commands, sent to the client as `{"id":N,"progress":…}`
+/// lines before the response. Dropped when the client reads too slowly.
+#[derive(Debug, Default, Clone)]
+pub struct Progress(Option<tokio::sync::mpsc::Sender<Value>>);
+
+impl Progress {
+    #[must_use]
+    pub fn new(tx: tokio::sync::mpsc::Sender<Value>) -> Self {
+        Self(Some(tx))
+    }
+
+    pub fn send(&self, v: Value) {
+        if let Some(tx) = &self.0 {
+            let _ = tx.try_send(v);
+        }
+    }
+}
+
 /// Routes an authorized command to its handler.
-pub async fn run(auth: Authorized<Command>, ctx: &AdminContext) -> HandlerResult {
+pub async fn run(
+    auth: Authorized<Command>,
+    ctx: &AdminContext,
+    progress: &Progress,
+) -> HandlerResult {
     let (command, permit) = auth.into_parts();
     match command {
         Command::Status(_) => status::status(ctx, &permit),
@@ -78,5 +103,23 @@ pub async fn run(auth: Authorized<Command>, ctx: &AdminContext) -> HandlerResult
         Command::UserSetPassword(a) => user::set_password(ctx, &permit, a).await,
         Command::AuditList(a) => audit::list(ctx, &permit, &a),
         Command::AuditVerify(_) => audit::verify(ctx),
+        Command::DirectoryAdd(a) => directory::add(ctx, &permit, a).await,
+        Command::DirectoryEdit(a) => directory::edit(ctx, &permit, a).await,
+        Command::DirectoryList(_) => directory::list(ctx, &permit),
+        Command::DirectoryShow(a) => directory::show(ctx, &a.name),
+        Command::DirectoryStatus(a) => directory::status(ctx, &a.name),
+        Command::DirectoryTest(a) => directory::test(ctx, &a.name).await,
+        Command::DirectoryPreview(a) => directory::preview(ctx, &a, progress).await,
+        Command::DirectorySync(a) => directory::sync(ctx, &permit, &a, progress).await,
+        Command::DirectoryDelete(a) => directory::delete(ctx, &permit, &a).await,
+        Command::CertTrust(a) => cert::trust(ctx, &permit, a).await,
+        Command::CertList(_) => cert::list(ctx),
+        Command::CertShow(a) => cert::show(ctx, &a.name),
+        Command::CertDelete(a) => cert::delete(ctx, &permit, &a.name).await,
+        Command::PendingImport(a) => pending::import(ctx, &permit, &a.csv).await,
+        Command::PendingList(_) => pending::list(ctx, &permit),
+        Command::PendingUpdate(a) => pending::update(ctx, &permit, a).await,
+        Command::PendingDelete(a) => pending::delete(ctx, &permit, &a.user).await,
+        Command::PendingApprove(a) => pending::approve(ctx, &permit, &a.user).await,
     }
 }

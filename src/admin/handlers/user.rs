@@ -93,6 +93,7 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: UserAddArgs) -> 
         email: a.email,
         status: UserStatus::Active,
         password_hash: hash,
+        ou_path: None,
     };
     permit
         .commit(
@@ -168,6 +169,7 @@ pub(super) async fn import(
             email: None,
             status: UserStatus::Active,
             password_hash: Some(hash),
+            ou_path: None,
         })
         .collect();
     let count = users.len();

@@ -1,0 +1,362 @@
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::{AdminError, HandlerResult, Progress};
+use crate::admin::authz::Permit;
+use crate::admin::command::{DeleteDirectoryArgs, DirectoryArgs, SyncArgs};
+use crate::admin::proto::ErrorCode;
+use crate::admin::server::AdminContext;
+use crate::directory::plan::Mode;
+use crate::directory::service::{SyncError, Trigger};
+use crate::directory::spec::DirectorySpec;
+use crate::store::directory::{DirectoryOp, DirectoryRecord};
+use crate::store::{SecretBytes, WriteOp};
+use crate::time::now_unix;
+
+impl From<SyncError> for AdminError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::NotFound(n) => AdminError::not_found(format!("directory {n}")),
+            SyncError::Store(s) => s.into(),
+            SyncError::AlreadyRunning(_) | SyncError::Plan(_) => AdminError {
+                code: ErrorCode::Conflict,
+                message: e.to_string(),
+            },
+            SyncError::UnknownCert(_) => AdminError::invalid(e.to_string()),
+            other => AdminError {
+                code: ErrorCode::Internal,
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+fn view(d: &DirectoryRecord) -> Value {
+    let s = &d.spec;
+    json!({
+        "name": s.name,
+        "urls": s.urls,
+        "starttls": s.starttls,
+        "ca_certs": s.ca_certs,
+        "bind_dn": s.bind_dn,
+        "base_dns": s.base_dns,
+        "user_filter": s.user_filter,
+        "ous": s.ous,
+        "attributes": s.attributes,
+        "page_size": s.page_size,
+        "connect_timeout_secs": s.connect_timeout_secs,
+        "search_timeout_secs": s.search_timeout_secs,
+        "schedule": s.schedule,
+        "full_schedule": s.full_schedule,
+        "disable_threshold_percent": s.disable_threshold_percent,
+        "retention_days": s.retention_days,
+        "bind_pool_size": s.bind_pool_size,
+        "high_water": d.high_water,
+        "last_full_at": d.last_full_at,
+        "created_by": d.created_by,
+    })
+}
+
+/// Applies the given fields onto `spec`.
+fn merge(mut spec: DirectorySpec, a: &DirectoryArgs) -> DirectorySpec {
+    if let Some(n) = &a.new_name {
+        spec.name.clone_from(n);
+    }
+    if let Some(v) = &a.urls {
+        spec.urls.clone_from(v);
+    }
+    if let Some(v) = &a.bind_dn {
+        spec.bind_dn.clone_from(v);
+    }
+    if let Some(v) = &a.base_dns {
+        spec.base_dns.clone_from(v);
+    }
+    if let Some(v) = &a.user_filter {
+        spec.user_filter.clone_from(v);
+    }
+    if let Some(v) = &a.username_attribute {
+        spec.attributes.username.clone_from(v);
+    }
+    if let Some(v) = &a.email_attribute {
+        spec.attributes.email.clone_from(v);
+    }
+    if let Some(v) = &a.display_name_attribute {
+        spec.attributes.display_name.clone_from(v);
+    }
+    if let Some(v) = &a.groups_attribute {
+        spec.attributes.groups.clone_from(v);
+    }
+    if let Some(v) = a.disabled_flag {
+        spec.attributes.disabled = v;
+    }
+    if let Some(v) = a.starttls {
+        spec.starttls = v;
+    }
+    if let Some(v) = &a.ca_certs {
+        spec.ca_certs.clone_from(v);
+    }
+    if let Some(v) = &a.ous {
+        spec.ous.clone_from(v);
+    }
+    if let Some(v) = a.page_size {
+        spec.page_size = v;
+    }
+    if let Some(v) = a.connect_timeout_secs {
+        spec.connect_timeout_secs = v;
+    }
+    if let Some(v) = a.search_timeout_secs {
+        spec.search_timeout_secs = v;
+    }
+    if let Some(v) = &a.schedule {
+        spec.schedule = if v.is_empty() || v == "manual" {
+            None
+        } else {
+            Some(v.clone())
+        };
+    }
+    if let Some(v) = &a.full_schedule {
+        spec.full_schedule.clone_from(v);
+    }
+    if let Some(v) = a.disable_threshold_percent {
+        spec.disable_threshold_percent = v;
+    }
+    if let Some(v) = a.retention_days {
+        spec.retention_days = v;
+    }
+    if let Some(v) = a.bind_pool_size {
+        spec.bind_pool_size = v;
+    }
+    spec
+}
+
+fn check_certs(ctx: &AdminContext, spec: &DirectorySpec) -> Result<(), AdminError> {
+    for c in &spec.ca_certs {
+        if ctx.store.cert(c)?.is_none() {
+            return Err(AdminError::invalid(format!(
+                "ca: no trusted certificate named {c} (see `gatehousectl cert list`)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -> HandlerResult {
+    let spec = merge(
+        DirectorySpec {
+            name: a.name.clone(),
+            ..DirectorySpec::default()
+        },
+        &a,
+    );
+    spec.validate()
+        .map_err(|e| AdminError::invalid(e.to_string()))?;
+    check_certs(ctx, &spec)?;
+    let pw = a
+        .bind_password
+        .as_ref()
+        .map(|p| p.0.trim_end_matches(['\n', '\r']).to_string())
+        .unwrap_or_default();
+    if pw.is_empty() {
+        return Err(AdminError::invalid(
+            "bind_password: required (--bind-password-file)",
+        ));
+    }
+    permit
+        .commit(
+            &ctx.store,
+            vec![WriteOp::Directory(DirectoryOp::AddDirectory {
+                spec: spec.clone(),
+                bind_password: SecretBytes::new(pw.into_bytes()),
+                created_by: permit.actor().name.clone(),
+            })],
+        )
+        .await?;
+    ctx.directories.invalidate();
+    show(ctx, &spec.name)
+}
+
+pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -> HandlerResult {
+    let current = ctx
+        .store
+        .directory(&a.name)?
+        .ok_or_else(|| AdminError::not_found(format!("directory {}", a.name)))?;
+    if a.new_name
+        .as_ref()
+        .is_some_and(|n| !n.eq_ignore_ascii_case(&current.spec.name))
+    {
+        return Err(AdminError::invalid(
+            "new_name: a directory's name is its users' domain and cannot change; delete and add it instead",
+        ));
+    }
+    let spec = merge(current.spec.clone(), &a);
+    spec.validate()
+        .map_err(|e| AdminError::invalid(e.to_string()))?;
+    check_certs(ctx, &spec)?;
+    let bind_password = a
+        .bind_password
+        .as_ref()
+        .map(|p| SecretBytes::new(p.0.trim_end_matches(['\n', '\r']).as_bytes().to_vec()));
+    permit
+        .commit(
+            &ctx.store,
+            vec![WriteOp::Directory(DirectoryOp::UpdateDirectory {
+                current_name: current.spec.name.clone(),
+                spec: spec.clone(),
+                bind_password,
+            })],
+        )
+        .await?;
+    ctx.directories.invalidate();
+    show(ctx, &spec.name)
+}
+
+pub(super) fn list(ctx: &AdminContext, permit: &Permit) -> HandlerResult {
+    let rights = &permit.actor().rights;
+    let dirs: Vec<Value> = ctx
+        .store
+        .directories()?
+        .iter()
+        .filter(|d| rights.can_see_user(&d.spec.name, None))
+        .map(|d| {
+            let mut v = view(d);
+            v["users"] = json!(ctx.store.domain_user_count(&d.spec.name).unwrap_or(0));
+            v
+        })
+        .collect();
+    Ok(json!({"directories": dirs}))
+}
+
+pub(super) fn show(ctx: &AdminContext, name: &str) -> HandlerResult {
+    let d = ctx
+        .store
+        .directory(name)?
+        .ok_or_else(|| AdminError::not_found(format!("directory {name}")))?;
+    let mut v = view(&d);
+    v["users"] = json!(ctx.store.domain_user_count(&d.spec.name)?);
+    Ok(json!({"directory": v}))
+}
+
+pub(super) fn status(ctx: &AdminContext, name: &str) -> HandlerResult {
+    let d = ctx
+        .store
+        .directory(name)?
+        .ok_or_else(|| AdminError::not_found(format!("directory {name}")))?;
+    let runs = ctx.store.sync_runs(&d.spec.name, 20)?;
+    let running = ctx.directories.progress(name).map(|p| {
+        use std::sync::atomic::Ordering;
+        json!({
+            "entries": p.entries.load(Ordering::Relaxed),
+            "pages": p.pages.load(Ordering::Relaxed),
+            "started_at": p.started_at.load(Ordering::Relaxed),
+        })
+    });
+    Ok(
+        json!({"directory": d.spec.name, "running": running, "users": ctx.store.domain_user_count(&d.spec.name)?, "runs": runs}),
+    )
+}
+
+pub(super) async fn test(ctx: &AdminContext, name: &str) -> HandlerResult {
+    let report = ctx.directories.test(name).await.map_err(|e| match e {
+        SyncError::NotFound(_) | SyncError::Store(_) => AdminError::from(e),
+        other => AdminError {
+            code: ErrorCode::Internal,
+            message: format!("directory test failed: {other}"),
+        },
+    })?;
+    Ok(json!({"test": report, "ok": true}))
+}
+
+fn plan_json(p: &crate::directory::plan::SyncPlan, entries: usize, applied: bool) -> Value {
+    json!({
+        "mode": p.mode,
+        "entries": entries,
+        "counts": p.counts,
+        "changes": p.changes,
+        "duplicates": p.duplicates,
+        "applied": applied,
+    })
+}
+
+pub(super) async fn preview(
+    ctx: &AdminContext,
+    a: &SyncArgs,
+    progress: &Progress,
+) -> HandlerResult {
+    let mode = Some(if a.incremental {
+        Mode::Incremental
+    } else {
+        Mode::Full
+    });
+    let report =
+        |pages: u64, entries: u64| progress.send(json!({"pages": pages, "entries": entries}));
+    let prepared = ctx
+        .directories
+        .prepare(&a.name, Trigger::Preview, mode, a.force, &report)
+        .await?;
+    Ok(plan_json(&prepared.plan, prepared.entries, false))
+}
+
+pub(super) async fn sync(
+    ctx: &AdminContext,
+    permit: &Permit,
+    a: &SyncArgs,
+    progress: &Progress,
+) -> HandlerResult {
+    let mode = Some(if a.incremental {
+        Mode::Incremental
+    } else {
+        Mode::Full
+    });
+    let started = now_unix();
+    let report =
+        |pages: u64, entries: u64| progress.send(json!({"pages": pages, "entries": entries}));
+    let mut prepared = match ctx
+        .directories
+        .prepare(&a.name, Trigger::Manual, mode, a.force, &report)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            if !matches!(e, SyncError::NotFound(_) | SyncError::AlreadyRunning(_)) {
+                ctx.directories
+                    .record_failure(&a.name, Trigger::Manual, started, &e)
+                    .await;
+            }
+            return Err(e.into());
+        }
+    };
+    permit
+        .commit(&ctx.store, std::mem::take(&mut prepared.ops))
+        .await?;
+    Ok(plan_json(&prepared.plan, prepared.entries, true))
+}
+
+pub(super) async fn delete(
+    ctx: &AdminContext,
+    permit: &Permit,
+    a: &DeleteDirectoryArgs,
+) -> HandlerResult {
+    if !a.confirmed {
+        return Err(AdminError::invalid(
+            "deleting a directory removes all its users: confirm with --yes",
+        ));
+    }
+    let count = ctx.store.domain_user_count(&a.name)?;
+    permit.annotate("users_removed", json!(count));
+    permit
+        .commit(
+            &ctx.store,
+            vec![WriteOp::Directory(DirectoryOp::DeleteDirectory {
+                name: a.name.clone(),
+            })],
+        )
+        .await?;
+    ctx.directories.invalidate();
+    Ok(json!({"deleted": a.name, "users_removed": count}))
+}
+
+pub(super) fn decode_upload(b64: &str) -> Result<Vec<u8>, AdminError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| AdminError::invalid(format!("upload is not base64: {e}")))
+}

@@ -1,0 +1,253 @@
+//! A directory connection as an administrator defines it. Pure: validation only.
+
+use serde::{Deserialize, Serialize};
+
+use super::map::AttributeMap;
+use super::schedule::Schedule;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectorySpec {
+    /// Also the users' domain.
+    pub name: String,
+    /// Tried in order until one answers (domain controller failover).
+    pub urls: Vec<String>,
+    pub starttls: bool,
+    /// Names of trusted certificates to verify the server against; empty = system roots.
+    pub ca_certs: Vec<String>,
+    pub bind_dn: String,
+    pub base_dns: Vec<String>,
+    pub user_filter: String,
+    /// When not empty, only users inside one of these OU subtrees are kept.
+    pub ous: Vec<String>,
+    pub attributes: AttributeMap,
+    /// RFC 2696 page size; 0 turns paging off.
+    pub page_size: u32,
+    pub connect_timeout_secs: u64,
+    pub search_timeout_secs: u64,
+    /// Incremental runs (by modifyTimestamp); `None` = manual only.
+    pub schedule: Option<String>,
+    /// Full runs, which also find deleted users.
+    pub full_schedule: String,
+    /// A run that would disable more than this share of the domain aborts unless forced.
+    pub disable_threshold_percent: f64,
+    /// Users missing from the directory are purged this long after they were disabled.
+    pub retention_days: u32,
+    /// Connections kept for pass-through password checks.
+    pub bind_pool_size: u32,
+}
+
+impl Default for DirectorySpec {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            urls: Vec::new(),
+            starttls: false,
+            ca_certs: Vec::new(),
+            bind_dn: String::new(),
+            base_dns: Vec::new(),
+            user_filter: "(objectClass=person)".into(),
+            ous: Vec::new(),
+            attributes: AttributeMap::default(),
+            page_size: 500,
+            connect_timeout_secs: 5,
+            search_timeout_secs: 60,
+            schedule: None,
+            full_schedule: "daily 03:00".into(),
+            disable_threshold_percent: 10.0,
+            retention_days: 30,
+            bind_pool_size: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct SpecError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+fn err(field: &'static str, reason: impl Into<String>) -> SpecError {
+    SpecError {
+        field,
+        reason: reason.into(),
+    }
+}
+
+impl DirectorySpec {
+    /// # Errors
+    /// The first field that is wrong, and why.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        if self.name.is_empty()
+            || self.name.len() > 64
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            return Err(err(
+                "name",
+                "1-64 letters, digits, `-`, `_` or `.` (it becomes the users' domain)",
+            ));
+        }
+        if self.name.eq_ignore_ascii_case(crate::store::LOCAL_DOMAIN) {
+            return Err(err(
+                "name",
+                "`local` is the domain of the appliance's own users",
+            ));
+        }
+        if self.urls.is_empty() {
+            return Err(err("url", "at least one --url is required"));
+        }
+        for u in &self.urls {
+            let lower = u.to_ascii_lowercase();
+            if !(lower.starts_with("ldap://") || lower.starts_with("ldaps://")) {
+                return Err(err(
+                    "url",
+                    format!("`{u}` must start with ldap:// or ldaps://"),
+                ));
+            }
+            if self.starttls && lower.starts_with("ldaps://") {
+                return Err(err(
+                    "starttls",
+                    format!("`{u}` is already TLS (ldaps://); StartTLS goes with ldap://"),
+                ));
+            }
+        }
+        if self.bind_dn.trim().is_empty() {
+            return Err(err("bind_dn", "required"));
+        }
+        if self.base_dns.is_empty() || self.base_dns.iter().any(|b| b.trim().is_empty()) {
+            return Err(err(
+                "base_dn",
+                "at least one non-empty --base-dn is required",
+            ));
+        }
+        let f = self.user_filter.trim();
+        if !(f.starts_with('(') && f.ends_with(')'))
+            || f.matches('(').count() != f.matches(')').count()
+        {
+            return Err(err(
+                "user_filter",
+                format!("`{f}` is not an LDAP filter such as (objectClass=person)"),
+            ));
+        }
+        if self.page_size > 10_000 {
+            return Err(err(
+                "page_size",
+                "at most 10000 (Active Directory stops at 1000)",
+            ));
+        }
+        if self.connect_timeout_secs == 0 || self.search_timeout_secs == 0 {
+            return Err(err("timeout", "timeouts must be at least 1 second"));
+        }
+        if let Some(s) = &self.schedule {
+            s.parse::<Schedule>()
+                .map_err(|e| err("schedule", e.to_string()))?;
+        }
+        self.full_schedule
+            .parse::<Schedule>()
+            .map_err(|e| err("full_schedule", e.to_string()))?;
+        if !(0.0..=100.0).contains(&self.disable_threshold_percent) {
+            return Err(err("disable_threshold", "a percentage from 0 to 100"));
+        }
+        if self.bind_pool_size == 0 || self.bind_pool_size > 256 {
+            return Err(err("bind_pool_size", "from 1 to 256"));
+        }
+        let attrs = &self.attributes;
+        for (field, a) in [
+            ("username_attribute", &attrs.username),
+            ("email_attribute", &attrs.email),
+        ] {
+            if a.is_empty()
+                || !a
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ';')
+            {
+                return Err(err(field, format!("`{a}` is not an attribute name")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `dn` lies inside the configured OUs (all DNs do when none are configured).
+    #[must_use]
+    pub fn includes(&self, dn: &str) -> bool {
+        if self.ous.is_empty() {
+            return true;
+        }
+        let dn = dn.to_ascii_lowercase();
+        self.ous.iter().any(|ou| {
+            let ou = ou.to_ascii_lowercase();
+            dn == ou || dn.ends_with(&format!(",{ou}"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> DirectorySpec {
+        DirectorySpec {
+            name: "CORP".into(),
+            urls: vec!["ldap://127.0.0.1:389".into()],
+            bind_dn: "cn=sync,dc=ex".into(),
+            base_dns: vec!["dc=ex".into()],
+            ..DirectorySpec::default()
+        }
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        assert!(good().validate().is_ok());
+        let e = DirectorySpec {
+            schedule: Some("every 5 parsecs".into()),
+            ..good()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "schedule");
+        let e = DirectorySpec {
+            urls: vec!["http://x".into()],
+            ..good()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "url");
+        let e = DirectorySpec {
+            starttls: true,
+            urls: vec!["ldaps://x".into()],
+            ..good()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "starttls");
+        let e = DirectorySpec {
+            user_filter: "objectClass=person".into(),
+            ..good()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "user_filter");
+        let e = DirectorySpec {
+            name: "local".into(),
+            ..good()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "name");
+    }
+
+    #[test]
+    fn ou_inclusion_is_a_subtree_match() {
+        let s = DirectorySpec {
+            ous: vec!["ou=Sales,dc=ex".into()],
+            ..good()
+        };
+        assert!(s.includes("uid=a,ou=East,OU=Sales,dc=ex"));
+        assert!(!s.includes("uid=a,ou=NotSales,dc=ex"));
+        assert!(good().includes("anything"));
+    }
+}
