@@ -1,19 +1,36 @@
-//! Password verification off the async workers, one hash at a time per CPU.
+//! Password verification on dedicated threads, one per CPU.
 //!
 //! sha512-crypt and argon2id cost milliseconds of pure CPU. Running them on the reactor
-//! threads would stall every other request; running more at once than there are cores
-//! would only add queueing. A semaphore sized to the cores in front of the blocking pool
-//! gives every core a hash to work on and nothing more.
+//! threads would stall every other request. They run on long-lived hash threads fed by a
+//! bounded queue: a thread that finishes a hash takes the next one at once, with no round
+//! trip through the async side, so every core stays busy while requests wait. Cheap
+//! salted-SHA checks skip the queue entirely.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::password::{self, HashKind, Verification};
 
+/// Requests waiting for a hash thread; senders wait (asynchronously) beyond it.
+const QUEUE: usize = 4096;
+
+struct Job {
+    stored: String,
+    password: Vec<u8>,
+    rehash_legacy: bool,
+    reply: oneshot::Sender<Checked>,
+}
+
 #[derive(Debug)]
 pub struct HashPool {
-    permits: Arc<Semaphore>,
+    tx: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job(<redacted>)")
+    }
 }
 
 /// A verification and, for a legacy hash that matched, its argon2id replacement.
@@ -21,6 +38,20 @@ pub struct HashPool {
 pub struct Checked {
     pub verification: Verification,
     pub rehash: Option<String>,
+}
+
+fn work(stored: &str, password: &[u8], rehash_legacy: bool) -> Checked {
+    let verification = password::verify(stored, password);
+    let rehash = match verification {
+        Verification::Match { kind } if rehash_legacy && kind != HashKind::Argon2id => {
+            password::hash_password(password).ok()
+        }
+        _ => None,
+    };
+    Checked {
+        verification,
+        rehash,
+    }
 }
 
 impl HashPool {
@@ -32,20 +63,36 @@ impl HashPool {
         } else {
             workers
         };
-        Self {
-            permits: Arc::new(Semaphore::new(n)),
+        let (tx, rx) = mpsc::channel::<Job>(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..n {
+            let rx = Arc::clone(&rx);
+            let spawned = std::thread::Builder::new()
+                .name(format!("hash-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for a job, never while hashing.
+                        let job = match rx.lock() {
+                            Ok(mut r) => r.blocking_recv(),
+                            Err(_) => None,
+                        };
+                        let Some(job) = job else { break };
+                        let _ = job
+                            .reply
+                            .send(work(&job.stored, &job.password, job.rehash_legacy));
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
         }
+        Self { tx }
     }
 
     /// Verifies `password` against `stored`; computes the argon2id rehash in the same job
     /// when asked and the stored hash is a legacy kind.
     pub async fn check(&self, stored: String, password: Vec<u8>, rehash_legacy: bool) -> Checked {
-        let mismatch = Checked {
-            verification: Verification::Mismatch,
-            rehash: None,
-        };
-        // Salted SHA costs about a microsecond: handing it to another thread would cost
-        // more than the hash, so it is checked right here (a rehash still goes to the pool).
+        // Salted SHA costs about a microsecond: queueing it would cost more than the hash.
         if password::is_cheap(&stored) {
             let verification = password::verify(&stored, &password);
             if !(rehash_legacy && verification.is_match()) {
@@ -55,28 +102,23 @@ impl HashPool {
                 };
             }
         }
-        let Ok(_permit) = self.permits.acquire().await else {
-            return mismatch;
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            stored,
+            password,
+            rehash_legacy,
+            reply,
         };
-        let job = tokio::task::spawn_blocking(move || {
-            let verification = password::verify(&stored, &password);
-            let rehash = match verification {
-                Verification::Match { kind } if rehash_legacy && kind != HashKind::Argon2id => {
-                    password::hash_password(&password).ok()
-                }
-                _ => None,
+        if self.tx.send(job).await.is_err() {
+            tracing::error!("password hashing threads are gone");
+            return Checked {
+                verification: Verification::Mismatch,
+                rehash: None,
             };
-            Checked {
-                verification,
-                rehash,
-            }
-        });
-        match job.await {
-            Ok(checked) => checked,
-            Err(e) => {
-                tracing::error!(error = %e, "password verification task failed");
-                mismatch
-            }
         }
+        rx.await.unwrap_or(Checked {
+            verification: Verification::Mismatch,
+            rehash: None,
+        })
     }
 }

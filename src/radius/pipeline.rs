@@ -51,6 +51,16 @@ pub struct RadiusContext {
     pub global: GlobalCounters,
 }
 
+/// The audit detail of an authentication decision.
+#[derive(serde::Serialize)]
+struct AuthDetail<'a> {
+    reason: &'a str,
+    client: &'a str,
+    site: &'a str,
+    peer: SocketAddr,
+    method: &'static str,
+}
+
 /// Why an Access-Request was rejected, for the audit trail only (never sent).
 #[derive(Debug, Clone, Copy)]
 enum RejectReason {
@@ -190,14 +200,14 @@ impl RadiusContext {
             operation: "radius.access".into(),
             target: user_name.chars().take(253).collect(),
             outcome,
-            detail: serde_json::json!({
-                "reason": reason,
-                "client": client.name,
-                "site": client.site,
-                "peer": peer.to_string(),
-                "method": "pap",
+            detail: serde_json::to_string(&AuthDetail {
+                reason,
+                client: &client.name,
+                site: &client.site,
+                peer,
+                method: "pap",
             })
-            .to_string(),
+            .unwrap_or_default(),
         };
         event.log();
         self.store.write_detached(vec![WriteOp::Audit(event)]).await;

@@ -247,11 +247,9 @@ impl Store {
     /// Database errors.
     pub fn user(&self, domain: &str, name: &str) -> Result<Option<UserRecord>, StoreError> {
         self.with_reader(|c| {
-            Ok(
-                c.prepare_cached(&format!("{USER_SELECT} WHERE domain = ?1 AND name = ?2"))?
-                    .query_row(params![domain, name], user_row)
-                    .optional()?,
-            )
+            Ok(c.prepare_cached(USER_BY_NAME)?
+                .query_row(params![domain, name], user_row)
+                .optional()?)
         })
     }
 
@@ -387,9 +385,16 @@ fn client_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ClientRecord, Vec<u8>)
     ))
 }
 
-pub(crate) const USER_SELECT: &str =
-    "SELECT id, domain, name, dn, ou_path, display_name, email, status,
-    password_hash, created_by, created_at, updated_at, last_login FROM user";
+macro_rules! user_select {
+    () => {
+        "SELECT id, domain, name, dn, ou_path, display_name, email, status,
+    password_hash, created_by, created_at, updated_at, last_login FROM user"
+    };
+}
+
+pub(crate) const USER_SELECT: &str = user_select!();
+/// Spelled out rather than formatted: it runs on every Access-Request.
+const USER_BY_NAME: &str = concat!(user_select!(), " WHERE domain = ?1 AND name = ?2");
 
 pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     let status: String = r.get(7)?;

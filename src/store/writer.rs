@@ -71,6 +71,24 @@ pub enum WriteOp {
     Directory(super::directory::DirectoryOp),
 }
 
+impl WriteOp {
+    /// Whether applying this op executes exactly one SQL statement.
+    fn is_single_statement(&self) -> bool {
+        matches!(
+            self,
+            WriteOp::Audit(_)
+                | WriteOp::RecordLogin { .. }
+                | WriteOp::SetUserStatus { .. }
+                | WriteOp::SetPasswordHash { .. }
+                | WriteOp::DeleteUser { .. }
+                | WriteOp::UpdateUser { .. }
+                | WriteOp::AddClient { .. }
+                | WriteOp::UpdateClient { .. }
+                | WriteOp::DeleteClient { .. }
+        )
+    }
+}
+
 /// What a job changed, for replies such as "3 users imported".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteSummary {
@@ -86,6 +104,7 @@ pub(crate) struct Writer {
     conn: Connection,
     sealer: std::sync::Arc<Sealer>,
     head: ChainHead,
+    synced_commits: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -115,7 +134,12 @@ impl Writer {
                 seq: 0,
                 hash: GENESIS.to_vec(),
             });
-        Ok(Self { conn, sealer, head })
+        Ok(Self {
+            conn,
+            sealer,
+            head,
+            synced_commits: true,
+        })
     }
 
     /// Runs until every sender is gone, then returns (after committing what it received).
@@ -132,15 +156,40 @@ impl Writer {
         }
     }
 
+    /// Makes this batch's commit sync the WAL only when someone waits for it. A later
+    /// synced commit flushes the earlier frames too, so records nobody was told about
+    /// (auth-decision audit rows, last-login times) reach the disk with the next
+    /// acknowledged write, or at the next checkpoint, instead of costing an fsync each.
+    fn set_sync(&mut self, full: bool) -> Result<(), StoreError> {
+        if self.synced_commits != full {
+            self.conn
+                .pragma_update(None, "synchronous", if full { "FULL" } else { "NORMAL" })?;
+            self.synced_commits = full;
+        }
+        Ok(())
+    }
+
     fn commit_batch(&mut self, batch: Vec<Job>) {
         let head_before = self.head.clone();
         let mut results = Vec::with_capacity(batch.len());
+        let someone_waits = batch.iter().any(|j| j.reply.is_some());
         let outcome = (|| -> Result<(), StoreError> {
+            self.set_sync(someone_waits)?;
             let mut tx = self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for job in &batch {
                 let job_head = self.head.clone();
+                // A single statement is atomic by itself; several need a savepoint so
+                // that a failure undoes the ones before it.
+                if job.ops.len() <= 1 && job.ops.iter().all(WriteOp::is_single_statement) {
+                    let r = apply_all(&tx, &self.sealer, &mut self.head, &job.ops);
+                    if r.is_err() {
+                        self.head = job_head;
+                    }
+                    results.push(r);
+                    continue;
+                }
                 let sp = tx.savepoint()?;
                 let r = apply_all(&sp, &self.sealer, &mut self.head, &job.ops);
                 match r {
@@ -155,7 +204,9 @@ impl Writer {
                     }
                 }
             }
-            update_head_meta(&mut tx, &self.head)?;
+            if self.head.seq != head_before.seq {
+                update_head_meta(&mut tx, &self.head)?;
+            }
             tx.commit()?;
             Ok(())
         })();
