@@ -97,10 +97,16 @@ max_load_secs=120
 unset GATEHOUSE_ADMIN_SOCKET
 
 # --- tools -----------------------------------------------------------------------------------
-for t in python3 freeradius radclient getconf; do
+for t in python3 freeradius radclient getconf flock; do
 	command -v "$t" >/dev/null || die "$t not found"
 done
 [[ -x "$fr_start" ]] || die "missing $fr_start"
+
+mkdir -p "$out/users"
+chmod 700 "$out"
+# One run at a time: runs share bench-out/work and the machine's cores.
+exec 9>"$out/.run.lock"
+flock -n 9 || die "another bench/run.sh is running (lock: $out/.run.lock)"
 
 say "building (cargo build --release --locked)"
 (cd "$root" && cargo build --release --locked --bins) >&2 || die "build failed"
@@ -109,8 +115,6 @@ for b in "$gh_bin" "$ctl_bin" "$bench_bin"; do
 done
 
 # --- working directories -------------------------------------------------------------------
-mkdir -p "$out/users"
-chmod 700 "$out"
 work="$out/work"
 results="$out/$name"
 rm -rf -- "$work" "$results"
@@ -201,7 +205,7 @@ gh_start() { # gh_start DIR  (DIR/state may already hold a database)
 	mkdir -p "$dir/state"
 	gh_config "$dir" "$gh_auth" "$gh_acct"
 	# Logs at warn level still carry the startup lines we wait for on stderr.
-	"$gh_bin" --config "$dir/gatehouse.toml" </dev/null >"$dir/gatehoused.log" 2>&1 &
+	"$gh_bin" --config "$dir/gatehouse.toml" </dev/null >"$dir/gatehoused.log" 2>&1 9>&- &
 	gh_pid=$!
 	running[$gh_pid]=gatehouse
 	for ((i = 0; i < 300; i++)); do
@@ -216,6 +220,7 @@ gh_start() { # gh_start DIR  (DIR/state may already hold a database)
 # A state directory with the client and 10,000 users, copied for every round.
 gh_template() { # gh_template MODE
 	local mode="$1" dir="$work/gh-template-$1"
+	rm -rf "$dir"
 	say "Gatehouse: importing 10,000 $mode users into a template database"
 	gh_start "$dir"
 	"$ctl_bin" --socket "$dir/admin.sock" client add bench --address 127.0.0.1 \
@@ -231,7 +236,7 @@ fr_start() { # fr_start DIR MODE
 	ports="$(free_ports)"
 	read -r fr_auth fr_acct <<<"$ports"
 	fr_pid="$("$fr_start" --dir "$1" --auth-port "$fr_auth" --acct-port "$fr_acct" \
-		--secret-file "$secret_file" --users "$out/users/$2.users" --mode "$2" 2>"$1.start.log")" ||
+		--secret-file "$secret_file" --users "$out/users/$2.users" --mode "$2" 2>"$1.start.log" 9>&-)" ||
 		{ cat "$1.start.log" >&2; die "FreeRADIUS did not start"; }
 	running[$fr_pid]=freeradius
 }

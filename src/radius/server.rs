@@ -1,9 +1,11 @@
 //! UDP listeners: bind (in the build phase), then receive loops that hand each datagram to
 //! the pipeline under a bound on in-flight work.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::{Context, Waker};
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
@@ -110,7 +112,7 @@ async fn receive_loop(
         };
         let ctx = Arc::clone(&ctx);
         let socket = Arc::clone(&socket);
-        tokio::spawn(async move {
+        let mut work = Box::pin(async move {
             if let Some(reply) = ctx.handle(&datagram, peer, transport).await
                 && let Err(e) = socket.send_to(&reply, peer).await
             {
@@ -118,5 +120,13 @@ async fn receive_loop(
             }
             drop(permit);
         });
+        // Most requests (Status-Server, salted-SHA logins, duplicates) finish without
+        // waiting for anything: run them right here and spawn only those that must wait
+        // (hashing threads, a durable commit). A spawned task is polled again at once
+        // with a real waker, which is all a pending future needs.
+        let mut cx = Context::from_waker(Waker::noop());
+        if work.as_mut().poll(&mut cx).is_pending() {
+            tokio::spawn(work);
+        }
     }
 }
