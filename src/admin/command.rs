@@ -223,6 +223,70 @@ pub struct PendingUpdateArgs {
     pub email: Option<String>,
 }
 
+/// A role's own restriction as given on the command line. `None` fields mean "same as
+/// the parent" on create and "unchanged" on edit.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RoleArgs {
+    pub name: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `op` or `op:own`; the string `same` (or an absent field) means "as the parent".
+    #[serde(default)]
+    pub ops: Option<Vec<String>>,
+    /// `DOMAIN` or `DOMAIN:OU_DN`; `*` for everything.
+    #[serde(default)]
+    pub user_scope: Option<Vec<String>>,
+    /// Site names; `*` for everything.
+    #[serde(default)]
+    pub computer_scope: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainArgs {
+    pub admin: String,
+    pub operation: String,
+    /// `user:DOMAIN\name`, `client:NAME`, `directory:NAME`, `site:NAME`.
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdminAddArgs {
+    pub name: String,
+    pub unix_user: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdminRoleArgs {
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SiteArgs {
+    pub name: String,
+    #[serde(default)]
+    pub new_name: Option<String>,
+    #[serde(default)]
+    pub subnets: Option<Vec<String>>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LockdownArgs {
+    pub on: bool,
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(tag = "op", content = "args")]
 pub enum Command {
@@ -296,6 +360,44 @@ pub enum Command {
     PendingDelete(UserArg),
     #[serde(rename = "pending.approve")]
     PendingApprove(UserArg),
+    #[serde(rename = "role.ops")]
+    RoleOps(Empty),
+    #[serde(rename = "role.list")]
+    RoleList(Empty),
+    #[serde(rename = "role.show")]
+    RoleShow(NameArg),
+    #[serde(rename = "role.create")]
+    RoleCreate(RoleArgs),
+    #[serde(rename = "role.edit")]
+    RoleEdit(RoleArgs),
+    #[serde(rename = "role.delete")]
+    RoleDelete(NameArg),
+    #[serde(rename = "role.explain")]
+    RoleExplain(ExplainArgs),
+    #[serde(rename = "admin.list")]
+    AdminList(Empty),
+    #[serde(rename = "admin.add")]
+    AdminAdd(AdminAddArgs),
+    #[serde(rename = "admin.set-role")]
+    AdminSetRole(AdminRoleArgs),
+    #[serde(rename = "admin.disable")]
+    AdminDisable(NameArg),
+    #[serde(rename = "admin.enable")]
+    AdminEnable(NameArg),
+    #[serde(rename = "admin.remove")]
+    AdminRemove(NameArg),
+    #[serde(rename = "site.add")]
+    SiteAdd(SiteArgs),
+    #[serde(rename = "site.list")]
+    SiteList(Empty),
+    #[serde(rename = "site.show")]
+    SiteShow(NameArg),
+    #[serde(rename = "site.edit")]
+    SiteEdit(SiteArgs),
+    #[serde(rename = "site.delete")]
+    SiteDelete(NameArg),
+    #[serde(rename = "system.lockdown")]
+    SystemLockdown(LockdownArgs),
 }
 
 /// The object a command acts on, as far as authorization cares.
@@ -306,17 +408,29 @@ pub enum Target {
     /// An existing RADIUS client, by name.
     Client(String),
     /// A client about to be created at a site.
-    NewClient { site: Option<String> },
+    NewClient {
+        site: Option<String>,
+    },
     /// An existing user.
-    User { domain: String, name: String },
+    User {
+        domain: String,
+        name: String,
+    },
     /// Users about to be created in a domain.
-    NewUsers { domain: String },
+    NewUsers {
+        domain: String,
+    },
     /// A listing; results are cut to the caller's scope.
     Listing,
     /// An existing directory connection (its domain is what scope checks).
     Directory(String),
     /// A directory connection about to be created.
     NewDirectory(String),
+    Role(String),
+    NewRole(String),
+    Admin(String),
+    Site(String),
+    NewSite(String),
 }
 
 /// What a command needs: every operation in `all_of`, or — for reads — any operation of
@@ -419,6 +533,25 @@ impl Command {
             Command::PendingUpdate(_) => "pending.update",
             Command::PendingDelete(_) => "pending.delete",
             Command::PendingApprove(_) => "pending.approve",
+            Command::RoleOps(_) => "role.ops",
+            Command::RoleList(_) => "role.list",
+            Command::RoleShow(_) => "role.show",
+            Command::RoleCreate(_) => "role.create",
+            Command::RoleEdit(_) => "role.edit",
+            Command::RoleDelete(_) => "role.delete",
+            Command::RoleExplain(_) => "role.explain",
+            Command::AdminList(_) => "admin.list",
+            Command::AdminAdd(_) => "admin.add",
+            Command::AdminSetRole(_) => "admin.set-role",
+            Command::AdminDisable(_) => "admin.disable",
+            Command::AdminEnable(_) => "admin.enable",
+            Command::AdminRemove(_) => "admin.remove",
+            Command::SiteAdd(_) => "site.add",
+            Command::SiteList(_) => "site.list",
+            Command::SiteShow(_) => "site.show",
+            Command::SiteEdit(_) => "site.edit",
+            Command::SiteDelete(_) => "site.delete",
+            Command::SystemLockdown(_) => "system.lockdown",
         }
     }
 
@@ -511,6 +644,40 @@ impl Command {
                 },
             ),
             Command::PendingList(_) => Requirement::read(Family::Pending, Target::Listing),
+            Command::RoleOps(_) => Requirement {
+                all_of: &[],
+                read_family: None,
+                target: Target::Appliance,
+            },
+            Command::RoleList(_) | Command::RoleExplain(_) => {
+                Requirement::read(Family::Role, Target::Listing)
+            }
+            Command::RoleShow(a) => Requirement::read(Family::Role, Target::Role(a.name.clone())),
+            Command::RoleCreate(a) => {
+                Requirement::ops(&[O::RoleEdit], Target::NewRole(a.name.clone()))
+            }
+            Command::RoleEdit(a) => Requirement::ops(&[O::RoleEdit], Target::Role(a.name.clone())),
+            Command::RoleDelete(a) => {
+                Requirement::ops(&[O::RoleDelete], Target::Role(a.name.clone()))
+            }
+            Command::AdminList(_) => Requirement::read(Family::Role, Target::Listing),
+            Command::AdminAdd(_) => Requirement::ops(&[O::RoleEdit], Target::Appliance),
+            Command::AdminSetRole(AdminRoleArgs { name, .. })
+            | Command::AdminDisable(NameArg { name })
+            | Command::AdminEnable(NameArg { name })
+            | Command::AdminRemove(NameArg { name }) => {
+                Requirement::ops(&[O::RoleEdit], Target::Admin(name.clone()))
+            }
+            Command::SiteAdd(a) => {
+                Requirement::ops(&[O::SiteEdit], Target::NewSite(a.name.clone()))
+            }
+            Command::SiteList(_) => Requirement::read(Family::Site, Target::Listing),
+            Command::SiteShow(a) => Requirement::read(Family::Site, Target::Site(a.name.clone())),
+            Command::SiteEdit(a) => Requirement::ops(&[O::SiteEdit], Target::Site(a.name.clone())),
+            Command::SiteDelete(a) => {
+                Requirement::ops(&[O::SiteEdit], Target::Site(a.name.clone()))
+            }
+            Command::SystemLockdown(_) => Requirement::ops(&[O::SystemLockdown], Target::Appliance),
             Command::PendingUpdate(PendingUpdateArgs { user, .. })
             | Command::PendingDelete(UserArg { user })
             | Command::PendingApprove(UserArg { user }) => Requirement::ops(
@@ -532,6 +699,9 @@ impl Command {
             },
             Target::User { domain, name } => format!("user:{domain}\\{name}"),
             Target::Directory(n) | Target::NewDirectory(n) => format!("directory:{n}"),
+            Target::Role(n) | Target::NewRole(n) => format!("role:{n}"),
+            Target::Admin(n) => format!("admin:{n}"),
+            Target::Site(n) | Target::NewSite(n) => format!("site:{n}"),
             Target::NewUsers { domain } => match self {
                 Command::UserAdd(a) => {
                     let (d, n) = parse_user(&a.user);
@@ -574,6 +744,20 @@ impl Command {
             Command::DirectoryDelete(a) => json!({ "confirmed": a.confirmed }),
             Command::CertTrust(a) => json!({ "name": a.name }),
             Command::PendingImport(a) => json!({ "lines": a.csv.lines().count() }),
+            Command::RoleCreate(a) | Command::RoleEdit(a) => json!({
+                "name": a.name, "parent": a.parent, "ops": a.ops, "user_scope": a.user_scope, "computer_scope": a.computer_scope,
+            }),
+            Command::RoleExplain(a) => {
+                json!({ "admin": a.admin, "operation": a.operation, "target": a.target })
+            }
+            Command::AdminAdd(a) => {
+                json!({ "name": a.name, "unix_user": a.unix_user, "role": a.role })
+            }
+            Command::AdminSetRole(a) => json!({ "role": a.role }),
+            Command::SiteAdd(a) | Command::SiteEdit(a) => {
+                json!({ "subnets": a.subnets, "timezone": a.timezone, "new_name": a.new_name })
+            }
+            Command::SystemLockdown(a) => json!({ "on": a.on }),
             _ => json!({}),
         }
     }

@@ -143,6 +143,8 @@ pub enum Family {
     Directory,
     Cert,
     Pending,
+    Role,
+    Site,
 }
 
 impl Family {
@@ -156,7 +158,26 @@ impl Family {
             Family::Directory => id.starts_with("directory."),
             Family::Cert => id.starts_with("cert."),
             Family::Pending => id.starts_with("pending."),
+            Family::Role => id.starts_with("role."),
+            Family::Site => id.starts_with("site."),
         }
+    }
+}
+
+impl Serialize for Operation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for Operation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(d)?;
+        Operation::from_id(&id).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown operation `{id}` (see `gatehousectl role ops`)"
+            ))
+        })
     }
 }
 

@@ -13,6 +13,9 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use std::collections::HashMap;
+
+use super::authz::role::{self, RoleDef, SUPER_ADMINISTRATOR};
 use super::authz::{self, Actor, AuditSlot, Rights, TargetFacts};
 use super::command::{Command, Target};
 use super::handlers;
@@ -30,6 +33,8 @@ pub struct IdentitySettings {
 
 pub struct AdminContext {
     pub store: Store,
+    /// Roles as stored, keyed by lower-cased name, with their creators; reloaded on change.
+    pub roles: RwLock<Arc<RoleMap>>,
     pub directories: Arc<crate::directory::service::DirectoryService>,
     pub radius: Arc<RadiusContext>,
     pub started: Instant,
@@ -43,7 +48,47 @@ pub struct AdminContext {
     pub daemon_uid: u32,
 }
 
+pub type RoleMap = HashMap<String, (RoleDef, String)>;
+
 impl AdminContext {
+    /// The current role map.
+    #[must_use]
+    pub fn roles(&self) -> Arc<RoleMap> {
+        self.roles
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |r| Arc::clone(&r))
+    }
+
+    /// Re-reads the roles after a change.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn reload_roles(&self) -> Result<(), StoreError> {
+        let roles = Arc::new(self.store.roles()?);
+        match self.roles.write() {
+            Ok(mut r) => *r = roles,
+            Err(p) => *p.into_inner() = roles,
+        }
+        Ok(())
+    }
+
+    /// Role definitions only, for the pure role functions.
+    #[must_use]
+    pub fn role_defs(&self) -> HashMap<String, RoleDef> {
+        self.roles()
+            .iter()
+            .map(|(k, (d, _))| (k.clone(), d.clone()))
+            .collect()
+    }
+
+    /// Effective rights of a role.
+    ///
+    /// # Errors
+    /// A damaged hierarchy (unknown parent, cycle).
+    pub fn rights_of(&self, role: &str) -> Result<Rights, role::RoleError> {
+        role::effective(&self.role_defs(), role)
+    }
+
     /// Rebuilds the RADIUS client table after a change.
     ///
     /// # Errors
@@ -89,6 +134,17 @@ pub fn bind(path: &Path, group: &str) -> anyhow::Result<UnixListener> {
 
 fn group_id(name: &str) -> Option<u32> {
     let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then_some(())?;
+        f.nth(1)?.parse().ok()
+    })
+}
+
+/// The uid of the Unix user `name`.
+#[must_use]
+pub fn user_id(name: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
     text.lines().find_map(|l| {
         let mut f = l.split(':');
         (f.next()? == name).then_some(())?;
@@ -228,33 +284,100 @@ async fn send(write: &mut tokio::net::unix::OwnedWriteHalf, r: &Response) -> std
 /// Maps a peer uid (and `--as`) to an administrator.
 fn resolve_actor(ctx: &AdminContext, uid: u32, act_as: Option<&str>) -> Result<Actor, String> {
     let root_ok = ctx.identity.read().is_ok_and(|s| s.root_is_super_admin);
-    let base = if uid == 0 && root_ok {
-        Some(("root".to_string(), "root".to_string()))
+    let break_glass = if uid == 0 && root_ok {
+        Some("root".to_string())
     } else if uid == ctx.daemon_uid {
-        let name = user_name(uid).unwrap_or_else(|| format!("uid{uid}"));
-        Some((name.clone(), format!("{name} (daemon owner)")))
+        Some(user_name(uid).unwrap_or_else(|| format!("uid{uid}")))
     } else {
         None
     };
-    let Some((name, via)) = base else {
-        return Err(format!("uid {uid} is not an administrator"));
+    let as_admin = |name: &str, via: String| -> Result<Actor, String> {
+        let admin = ctx
+            .store
+            .admin(name)
+            .map_err(|e| format!("administrator lookup failed: {e}"))?
+            .ok_or_else(|| format!("no administrator named {name}"))?;
+        if !admin.enabled {
+            return Err(format!("administrator {} is disabled", admin.name));
+        }
+        let rights = ctx.rights_of(&admin.role).map_err(|e| e.to_string())?;
+        Ok(Actor {
+            name: admin.name,
+            via,
+            rights,
+        })
     };
-    if let Some(other) = act_as {
-        // Delegated administrators arrive with roles; until one exists there is nobody to
-        // act as.
-        return Err(format!(
-            "no administrator named {other} (requested by {via})"
-        ));
+    match (break_glass, act_as) {
+        (Some(who), None) => Ok(Actor {
+            name: who.clone(),
+            via: who,
+            rights: Rights::super_admin(),
+        }),
+        (Some(who), Some(other)) => as_admin(other, format!("{who} as {other}")),
+        (None, Some(_)) => Err(format!(
+            "uid {uid}: only root may act as another administrator (--as)"
+        )),
+        (None, None) => {
+            let admin = ctx
+                .store
+                .admin_by_uid(uid)
+                .map_err(|e| format!("administrator lookup failed: {e}"))?
+                .ok_or_else(|| format!("uid {uid} is not an administrator"))?;
+            let name = admin.name.clone();
+            as_admin(&name, format!("{name} (uid {uid})"))
+        }
     }
-    Ok(Actor {
-        name,
-        via,
-        rights: Rights::super_admin(),
-    })
 }
 
-fn facts(store: &Store, target: &Target) -> Result<TargetFacts, StoreError> {
+/// The facts authorization needs about `target`, read before deciding.
+///
+/// # Errors
+/// Store failures.
+pub fn target_facts(
+    ctx: &AdminContext,
+    actor: &Actor,
+    target: &Target,
+) -> Result<TargetFacts, StoreError> {
+    let store = &ctx.store;
+    let below = |role_name: &str| {
+        actor.rights.role.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
+            && !role_name.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
+            || role::is_strictly_below(&ctx.role_defs(), role_name, &actor.rights.role)
+    };
     Ok(match target {
+        Target::Role(name) => {
+            ctx.roles()
+                .get(&name.to_lowercase())
+                .map_or_else(TargetFacts::default, |(def, by)| TargetFacts {
+                    exists: true,
+                    created_by: Some(by.clone()),
+                    below_actor: below(&def.name),
+                    ..TargetFacts::default()
+                })
+        }
+        Target::Admin(name) => {
+            store
+                .admin(name)?
+                .map_or_else(TargetFacts::default, |a| TargetFacts {
+                    exists: true,
+                    created_by: Some(a.created_by.clone()),
+                    // The Super Administrator manages every administrator, other super
+                    // administrators included (the last one is protected by the handler).
+                    below_actor: actor.rights.role.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
+                        || below(&a.role),
+                    ..TargetFacts::default()
+                })
+        }
+        Target::Site(name) => {
+            store
+                .site(name)?
+                .map_or_else(TargetFacts::default, |site| TargetFacts {
+                    exists: true,
+                    created_by: Some(site.created_by),
+                    site: Some(site.name),
+                    ..TargetFacts::default()
+                })
+        }
         Target::Client(name) => {
             store
                 .client(name)?
@@ -288,7 +411,9 @@ fn facts(store: &Store, target: &Target) -> Result<TargetFacts, StoreError> {
         | Target::Listing
         | Target::NewClient { .. }
         | Target::NewUsers { .. }
-        | Target::NewDirectory(_) => TargetFacts::default(),
+        | Target::NewDirectory(_)
+        | Target::NewRole(_)
+        | Target::NewSite(_) => TargetFacts::default(),
     })
 }
 
@@ -331,7 +456,23 @@ pub async fn dispatch(
     event.target = command.audit_target();
     let detail = command.audit_detail();
     let requirement = command.requirement();
-    let facts = match facts(&ctx.store, &requirement.target) {
+    let locked = ctx.store.lockdown().unwrap_or(true);
+    if locked
+        && !actor
+            .rights
+            .ops
+            .contains_key(&super::ops::Operation::SystemLockdown)
+    {
+        event.detail = json!({"reason": authz::Denied::LockedDown.to_string()}).to_string();
+        event.operation = command.name().to_string();
+        record(ctx, event).await;
+        return Response::err(
+            id,
+            ErrorCode::PermissionDenied,
+            authz::Denied::LockedDown.to_string(),
+        );
+    }
+    let facts = match target_facts(ctx, &actor, &requirement.target) {
         Ok(f) => f,
         Err(e) => {
             tracing::error!(error = %e, "loading target facts failed");

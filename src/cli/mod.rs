@@ -55,6 +55,149 @@ pub enum Noun {
     /// Users imported from CSV awaiting approval.
     #[command(subcommand)]
     Pending(PendingVerb),
+    /// Delegated administrator roles.
+    #[command(subcommand)]
+    Role(RoleVerb),
+    /// Administrators (each bound to a Unix user and one role).
+    #[command(subcommand)]
+    Admin(AdminVerb),
+    /// Sites (RADIUS clients and computers belong to one).
+    #[command(subcommand)]
+    Site(SiteVerb),
+    /// Appliance-wide switches.
+    #[command(subcommand)]
+    System(SystemVerb),
+}
+
+/// A role's own restriction; options left out mean "same as the parent".
+#[derive(Debug, Args, Default)]
+pub struct RoleFields {
+    #[arg(long)]
+    pub parent: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Operations, comma-separated, each optionally `:own` (`same` = as the parent).
+    #[arg(long)]
+    pub ops: Option<String>,
+    /// `DOMAIN[:OU_DN];…`, `*` for everything, `same` = as the parent.
+    #[arg(long)]
+    pub user_scope: Option<String>,
+    /// `SITE,…`, `*` for everything, `same` = as the parent.
+    #[arg(long)]
+    pub computer_scope: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleVerb {
+    /// The operations catalogue.
+    Ops,
+    List,
+    /// Own and effective rights, ancestry, holders and warnings.
+    Show {
+        name: String,
+    },
+    Create {
+        name: String,
+        #[command(flatten)]
+        fields: RoleFields,
+    },
+    Edit {
+        name: String,
+        #[command(flatten)]
+        fields: RoleFields,
+    },
+    Delete {
+        name: String,
+    },
+    /// Would ADMIN be allowed OPERATION on TARGET (user:D\\N, client:N, directory:N, site:N)?
+    Explain {
+        admin: String,
+        operation: String,
+        target: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminVerb {
+    List,
+    Add {
+        name: String,
+        #[arg(long)]
+        unix_user: String,
+        #[arg(long)]
+        role: String,
+    },
+    SetRole {
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+    Disable {
+        name: String,
+    },
+    Enable {
+        name: String,
+    },
+    Remove {
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteVerb {
+    Add {
+        name: String,
+        #[arg(long = "subnet")]
+        subnets: Vec<String>,
+        #[arg(long)]
+        timezone: Option<String>,
+    },
+    List,
+    Show {
+        name: String,
+    },
+    Edit {
+        name: String,
+        #[arg(long)]
+        new_name: Option<String>,
+        #[arg(long = "subnet")]
+        subnets: Vec<String>,
+        #[arg(long)]
+        timezone: Option<String>,
+    },
+    Delete {
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SystemVerb {
+    /// Refuse every admin request except from holders of system.lockdown.
+    Lockdown { state: OnOff },
+}
+
+fn role_args(name: &str, f: &RoleFields) -> Value {
+    let mut a = json!({"name": name});
+    set(&mut a, "parent", f.parent.clone());
+    set(&mut a, "description", f.description.clone());
+    set(&mut a, "ops", f.ops.as_ref().map(|o| vec![o.clone()]));
+    set(
+        &mut a,
+        "user_scope",
+        f.user_scope.as_ref().map(|o| vec![o.clone()]),
+    );
+    set(
+        &mut a,
+        "computer_scope",
+        f.computer_scope.as_ref().map(|o| vec![o.clone()]),
+    );
+    a
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -669,6 +812,73 @@ impl Noun {
                 PendingVerb::Delete(u) => ("pending.delete", json!({"user": u.qualified()})),
                 PendingVerb::Approve(u) => ("pending.approve", json!({"user": u.qualified()})),
             },
+            Noun::Role(v) => match v {
+                RoleVerb::Ops => ("role.ops", json!({})),
+                RoleVerb::List => ("role.list", json!({})),
+                RoleVerb::Show { name } => ("role.show", json!({"name": name})),
+                RoleVerb::Create { name, fields } => ("role.create", role_args(name, fields)),
+                RoleVerb::Edit { name, fields } => ("role.edit", role_args(name, fields)),
+                RoleVerb::Delete { name } => ("role.delete", json!({"name": name})),
+                RoleVerb::Explain {
+                    admin,
+                    operation,
+                    target,
+                } => {
+                    let mut a = json!({"admin": admin, "operation": operation});
+                    set(&mut a, "target", target.clone());
+                    ("role.explain", a)
+                }
+            },
+            Noun::Admin(v) => match v {
+                AdminVerb::List => ("admin.list", json!({})),
+                AdminVerb::Add {
+                    name,
+                    unix_user,
+                    role,
+                } => (
+                    "admin.add",
+                    json!({"name": name, "unix_user": unix_user, "role": role}),
+                ),
+                AdminVerb::SetRole { name, role } => {
+                    ("admin.set-role", json!({"name": name, "role": role}))
+                }
+                AdminVerb::Disable { name } => ("admin.disable", json!({"name": name})),
+                AdminVerb::Enable { name } => ("admin.enable", json!({"name": name})),
+                AdminVerb::Remove { name } => ("admin.remove", json!({"name": name})),
+            },
+            Noun::Site(v) => match v {
+                SiteVerb::Add {
+                    name,
+                    subnets,
+                    timezone,
+                } => {
+                    let mut a = json!({"name": name, "subnets": subnets});
+                    set(&mut a, "timezone", timezone.clone());
+                    ("site.add", a)
+                }
+                SiteVerb::List => ("site.list", json!({})),
+                SiteVerb::Show { name } => ("site.show", json!({"name": name})),
+                SiteVerb::Edit {
+                    name,
+                    new_name,
+                    subnets,
+                    timezone,
+                } => {
+                    let mut a = json!({"name": name});
+                    set(&mut a, "new_name", new_name.clone());
+                    set(
+                        &mut a,
+                        "subnets",
+                        (!subnets.is_empty()).then(|| subnets.clone()),
+                    );
+                    set(&mut a, "timezone", timezone.clone());
+                    ("site.edit", a)
+                }
+                SiteVerb::Delete { name } => ("site.delete", json!({"name": name})),
+            },
+            Noun::System(SystemVerb::Lockdown { state }) => {
+                ("system.lockdown", json!({"on": *state == OnOff::On}))
+            }
         })
     }
 }

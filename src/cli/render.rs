@@ -119,6 +119,41 @@ pub fn human(op: &str, result: &Value) -> String {
             ],
         ),
         "cert.trust" | "cert.show" => fields(&result["cert"]),
+        "role.ops" => table(
+            result["operations"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice),
+            &["id", "category", "description"],
+        ),
+        "role.list" => table(
+            result["roles"].as_array().map_or(&[][..], Vec::as_slice),
+            &["name", "parent", "holders", "description"],
+        ),
+        "role.show" | "role.create" | "role.edit" => role_view(&result["role"]),
+        "role.explain" => format!(
+            "{}: {} {} {}\n{}",
+            if result["allowed"] == true {
+                "ALLOWED"
+            } else {
+                "DENIED"
+            },
+            cell(&result["administrator"]),
+            cell(&result["operation"]),
+            cell(&result["target"]),
+            cell(&result["why"])
+        ),
+        "admin.list" => table(
+            result["admins"].as_array().map_or(&[][..], Vec::as_slice),
+            &["name", "unix_user", "uid", "role", "enabled", "created_by"],
+        ),
+        "admin.add" | "admin.set-role" | "admin.disable" | "admin.enable" => {
+            fields(&result["admin"])
+        }
+        "site.list" => table(
+            result["sites"].as_array().map_or(&[][..], Vec::as_slice),
+            &["name", "subnets", "timezone", "created_by"],
+        ),
+        "site.add" | "site.show" | "site.edit" => fields(&result["site"]),
         "pending.list" => table(
             result["users"].as_array().map_or(&[][..], Vec::as_slice),
             &["domain", "name", "email", "display_name", "ou_path"],
@@ -257,5 +292,52 @@ fn directory_status(r: &Value) -> String {
             "error",
         ],
     ));
+    out
+}
+
+fn role_view(r: &Value) -> String {
+    let mut out = format!(
+        "role        {}\nparent      {}\nancestry    {}\nholders     {}\n",
+        cell(&r["name"]),
+        cell(&r["parent"]),
+        r["ancestry"]
+            .as_array()
+            .map(|a| a.iter().map(cell).collect::<Vec<_>>().join(" < "))
+            .unwrap_or_default(),
+        r["holders"]
+            .as_array()
+            .map(|a| a.iter().map(cell).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default(),
+    );
+    let list = |v: &Value| match v.as_array() {
+        Some(a) => a.iter().map(cell).collect::<Vec<_>>().join(", "),
+        None => "same as parent".into(),
+    };
+    let scope = |v: &Value| {
+        if v.is_null() {
+            "same as parent".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let mut t = Table::new();
+    t.load_style(UTF8_BORDERS_ONLY);
+    t.set_header(vec!["", "own", "effective"]);
+    t.add_row(vec![
+        "operations".to_string(),
+        list(&r["own"]["ops"]),
+        list(&r["effective"]["ops"]),
+    ]);
+    t.add_row(vec![
+        "user scope".to_string(),
+        scope(&r["own"]["user_scope"]),
+        scope(&r["effective"]["user_scope"]),
+    ]);
+    t.add_row(vec![
+        "computer scope".to_string(),
+        scope(&r["own"]["computer_scope"]),
+        scope(&r["effective"]["computer_scope"]),
+    ]);
+    out.push_str(&t.to_string());
     out
 }

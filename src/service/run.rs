@@ -151,6 +151,7 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
         .collect();
     let admin_ctx = Arc::new(AdminContext {
         store: store.clone(),
+        roles: RwLock::new(Arc::new(store.roles().context("loading roles")?)),
         directories: Arc::clone(&directories),
         radius: Arc::clone(&radius_ctx),
         started,

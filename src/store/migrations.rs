@@ -122,6 +122,39 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE user ADD COLUMN groups TEXT;
     ALTER TABLE user ADD COLUMN missing_since INTEGER;
     ",
+    // 3: delegated administration
+    r"
+    CREATE TABLE role (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        def TEXT NOT NULL,
+        builtin INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE administrator (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        unix_user TEXT NOT NULL,
+        uid INTEGER NOT NULL UNIQUE,
+        role TEXT NOT NULL COLLATE NOCASE,
+        enabled INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE site (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        subnets TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX user_domain_ou ON user (domain, ou_path);
+    ",
 ];
 
 /// The schema version this build writes.

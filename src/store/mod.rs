@@ -6,6 +6,7 @@
 //! them proceed while the writer commits. A later PostgreSQL backend replaces this module's
 //! internals, not its interface.
 
+pub mod admin;
 pub mod directory;
 pub mod migrations;
 pub mod model;
@@ -102,6 +103,7 @@ impl Store {
         let sealer = Arc::new(Sealer::load_or_create(key_path)?);
         let mut conn = open_conn(path, false)?;
         migrations::migrate(&mut conn)?;
+        admin::seed_roles(&conn)?;
         let writer = Writer::new(conn, Arc::clone(&sealer))?;
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
         let handle = std::thread::Builder::new()

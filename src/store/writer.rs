@@ -69,6 +69,7 @@ pub enum WriteOp {
     Accounting(AcctRecord),
     Audit(AuditEvent),
     Directory(super::directory::DirectoryOp),
+    Admin(super::admin::AdminOp),
 }
 
 impl WriteOp {
@@ -425,6 +426,7 @@ fn apply(
             Ok(1)
         }
         WriteOp::Directory(op) => super::directory::apply(tx, sealer, op),
+        WriteOp::Admin(op) => super::admin::apply(tx, op),
         WriteOp::Audit(event) => {
             let stored = StoredEvent::from(event);
             let seq = head.seq + 1;

@@ -4,6 +4,7 @@
 //! calls it, and only this module can make a permit.
 
 mod permit;
+pub mod role;
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,8 @@ pub use permit::{AuditSlot, Authorized, Permit};
 use super::command::{Command, Requirement, Target};
 use super::ops::{Family, Operation};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AccessLevel {
     /// Any object in scope.
     All,
@@ -21,7 +23,8 @@ pub enum AccessLevel {
 }
 
 /// Which users an administrator reaches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum UserScope {
     Everything,
     /// (domain, optional OU subtree DN).
@@ -29,7 +32,8 @@ pub enum UserScope {
 }
 
 /// Which sites (and so which clients and computers) an administrator reaches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ComputerScope {
     Everything,
     Sites(Vec<String>),
@@ -78,6 +82,9 @@ pub struct TargetFacts {
     pub domain: Option<String>,
     pub ou_path: Option<String>,
     pub site: Option<String>,
+    /// For roles and administrators: whether the target lies strictly below the actor's
+    /// role (nobody edits their own role, a peer's or a superior's).
+    pub below_actor: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -95,6 +102,10 @@ pub enum Denied {
     NotFound { what: String },
     #[error("permission denied: outside your scope ({why})")]
     CreateOutOfScope { why: String },
+    #[error("permission denied: {what} is not below your role {role}")]
+    NotBelow { what: String, role: String },
+    #[error("permission denied: the appliance is locked down (system.lockdown is required)")]
+    LockedDown,
 }
 
 impl Denied {
@@ -162,6 +173,14 @@ pub fn decide(
     Ok(Authorized::new(command, Permit::new(actor.clone(), audit)))
 }
 
+/// The same decision as [`decide`], without a permit: for `role explain`.
+///
+/// # Errors
+/// The [`Denied`] that `decide` would return.
+pub fn explain(actor: &Actor, req: &Requirement, facts: &TargetFacts) -> Result<(), Denied> {
+    check(actor, req, facts)
+}
+
 fn check(actor: &Actor, req: &Requirement, facts: &TargetFacts) -> Result<(), Denied> {
     let rights = &actor.rights;
     if let Some(family) = req.read_family
@@ -210,6 +229,43 @@ fn check(actor: &Actor, req: &Requirement, facts: &TargetFacts) -> Result<(), De
             }
             _ => Ok(()),
         },
+        Target::Role(name) | Target::Admin(name) => {
+            let what = if matches!(req.target, Target::Role(_)) {
+                format!("role {name}")
+            } else {
+                format!("administrator {name}")
+            };
+            if !facts.exists {
+                return Err(Denied::NotFound { what });
+            }
+            if !facts.below_actor {
+                return Err(Denied::NotBelow {
+                    what,
+                    role: rights.role.clone(),
+                });
+            }
+            check_owner(actor, own_only, facts)
+        }
+        Target::NewRole(_) => Ok(()),
+        Target::Site(name) => {
+            let what = format!("site {name}");
+            if !facts.exists {
+                return Err(Denied::NotFound { what });
+            }
+            if !rights.can_see_site(name) {
+                return Err(Denied::OutOfScope { what });
+            }
+            check_owner(actor, own_only, facts)
+        }
+        Target::NewSite(name) => {
+            if rights.can_see_site(name) {
+                Ok(())
+            } else {
+                Err(Denied::CreateOutOfScope {
+                    why: format!("site {name}"),
+                })
+            }
+        }
         Target::Directory(name) => {
             let what = format!("directory {name}");
             if !facts.exists {

@@ -6,6 +6,8 @@ mod cert;
 mod client;
 mod directory;
 mod pending;
+mod role;
+mod site;
 mod status;
 mod user;
 
@@ -121,5 +123,24 @@ pub async fn run(
         Command::PendingUpdate(a) => pending::update(ctx, &permit, a).await,
         Command::PendingDelete(a) => pending::delete(ctx, &permit, &a.user).await,
         Command::PendingApprove(a) => pending::approve(ctx, &permit, &a.user).await,
+        Command::RoleOps(_) => role::ops(),
+        Command::RoleList(_) => role::list(ctx),
+        Command::RoleShow(a) => role::show(ctx, &a.name),
+        Command::RoleCreate(a) => role::create(ctx, &permit, a).await,
+        Command::RoleEdit(a) => role::edit(ctx, &permit, a).await,
+        Command::RoleDelete(a) => role::delete(ctx, &permit, &a.name).await,
+        Command::RoleExplain(a) => role::explain(ctx, &a),
+        Command::AdminList(_) => role::admin_list(ctx),
+        Command::AdminAdd(a) => role::admin_add(ctx, &permit, a).await,
+        Command::AdminSetRole(a) => role::admin_set_role(ctx, &permit, a).await,
+        Command::AdminDisable(a) => role::admin_set_enabled(ctx, &permit, &a.name, false).await,
+        Command::AdminEnable(a) => role::admin_set_enabled(ctx, &permit, &a.name, true).await,
+        Command::AdminRemove(a) => role::admin_remove(ctx, &permit, &a.name).await,
+        Command::SiteAdd(a) => site::add(ctx, &permit, a).await,
+        Command::SiteList(_) => site::list(ctx, &permit),
+        Command::SiteShow(a) => site::show(ctx, &a.name),
+        Command::SiteEdit(a) => site::edit(ctx, &permit, a).await,
+        Command::SiteDelete(a) => site::delete(ctx, &permit, &a.name).await,
+        Command::SystemLockdown(a) => site::lockdown(ctx, &permit, a.on).await,
     }
 }

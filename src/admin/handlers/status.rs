@@ -15,6 +15,12 @@ pub(super) fn status(ctx: &AdminContext, permit: &Permit) -> HandlerResult {
     clients.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     let users = ctx.store.user_counts()?;
     let mut warnings = Vec::<String>::new();
+    warnings.extend(super::role::super_admin_warning(ctx));
+    if ctx.store.lockdown()? {
+        warnings.push(
+            "the appliance is locked down: only holders of system.lockdown may administer".into(),
+        );
+    }
     if table.iter().next().is_none() {
         warnings.push("no RADIUS clients are configured: every request is dropped".into());
     }

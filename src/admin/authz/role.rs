@@ -1,0 +1,478 @@
+//! Roles and their inheritance. A role's effective rights are its own restriction
+//! intersected with its parent's effective rights, computed on every decision, so a change
+//! to a parent reaches every descendant at once and no child can exceed its parent.
+//! Pure: the role map is a parameter.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::{AccessLevel, ComputerScope, Rights, UserScope};
+use crate::admin::ops::{BUNDLES, Operation};
+
+/// The one role above all others.
+pub const SUPER_ADMINISTRATOR: &str = "Super Administrator";
+
+/// Deepest allowed hierarchy: guards against cycles in a damaged store.
+pub const MAX_DEPTH: usize = 32;
+
+/// A role as stored: its own restriction. `None` means "same as the parent".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleDef {
+    pub name: String,
+    pub parent: Option<String>,
+    pub description: String,
+    pub ops: Option<BTreeMap<Operation, AccessLevel>>,
+    pub user_scope: Option<UserScope>,
+    pub computer_scope: Option<ComputerScope>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleError {
+    #[error("role {0} not found")]
+    NotFound(String),
+    #[error("role {0}'s ancestry is too deep or loops back on itself")]
+    Cycle(String),
+    #[error("role {0} has no parent (only Super Administrator may)")]
+    Orphan(String),
+}
+
+fn level_min(a: AccessLevel, b: AccessLevel) -> AccessLevel {
+    if a == AccessLevel::Own || b == AccessLevel::Own {
+        AccessLevel::Own
+    } else {
+        AccessLevel::All
+    }
+}
+
+/// `a ∩ b` for user scopes: a (domain, OU subtree) survives when the other side covers it;
+/// the narrower OU wins.
+#[must_use]
+pub fn intersect_user(a: &UserScope, b: &UserScope) -> UserScope {
+    match (a, b) {
+        (UserScope::Everything, x) | (x, UserScope::Everything) => x.clone(),
+        (UserScope::Domains(xs), UserScope::Domains(ys)) => {
+            let mut out = Vec::new();
+            for (d1, ou1) in xs {
+                for (d2, ou2) in ys {
+                    if !d1.eq_ignore_ascii_case(d2) {
+                        continue;
+                    }
+                    let narrower = match (ou1, ou2) {
+                        (None, o) | (o, None) => Some(o.clone()),
+                        (Some(p), Some(q)) if ou_within(p, q) => Some(Some(p.clone())),
+                        (Some(p), Some(q)) if ou_within(q, p) => Some(Some(q.clone())),
+                        _ => None,
+                    };
+                    if let Some(ou) = narrower {
+                        let item = (d1.clone(), ou);
+                        if !out.contains(&item) {
+                            out.push(item);
+                        }
+                    }
+                }
+            }
+            UserScope::Domains(out)
+        }
+    }
+}
+
+/// Whether OU `inner` lies in the subtree of OU `outer`.
+#[must_use]
+pub fn ou_within(inner: &str, outer: &str) -> bool {
+    let i = inner.to_ascii_lowercase();
+    let o = outer.to_ascii_lowercase();
+    i == o || i.ends_with(&format!(",{o}"))
+}
+
+#[must_use]
+pub fn intersect_computer(a: &ComputerScope, b: &ComputerScope) -> ComputerScope {
+    match (a, b) {
+        (ComputerScope::Everything, x) | (x, ComputerScope::Everything) => x.clone(),
+        (ComputerScope::Sites(xs), ComputerScope::Sites(ys)) => ComputerScope::Sites(
+            xs.iter()
+                .filter(|s| ys.iter().any(|t| t.eq_ignore_ascii_case(s)))
+                .cloned()
+                .collect(),
+        ),
+    }
+}
+
+/// Whether scope `a` lies within scope `b`.
+#[must_use]
+pub fn user_scope_within(a: &UserScope, b: &UserScope) -> bool {
+    match (a, b) {
+        (_, UserScope::Everything) => true,
+        (UserScope::Everything, UserScope::Domains(_)) => false,
+        (UserScope::Domains(xs), UserScope::Domains(ys)) => xs.iter().all(|(d, ou)| {
+            ys.iter().any(|(d2, ou2)| {
+                d.eq_ignore_ascii_case(d2)
+                    && match (ou, ou2) {
+                        (_, None) => true,
+                        (None, Some(_)) => false,
+                        (Some(p), Some(q)) => ou_within(p, q),
+                    }
+            })
+        }),
+    }
+}
+
+#[must_use]
+pub fn computer_scope_within(a: &ComputerScope, b: &ComputerScope) -> bool {
+    match (a, b) {
+        (_, ComputerScope::Everything) => true,
+        (ComputerScope::Everything, ComputerScope::Sites(_)) => false,
+        (ComputerScope::Sites(xs), ComputerScope::Sites(ys)) => xs
+            .iter()
+            .all(|s| ys.iter().any(|t| t.eq_ignore_ascii_case(s))),
+    }
+}
+
+/// The chain from `name` up to Super Administrator, `name` first.
+///
+/// # Errors
+/// Unknown roles, orphans, cycles.
+pub fn ancestry<'a>(
+    roles: &'a HashMap<String, RoleDef>,
+    name: &str,
+) -> Result<Vec<&'a RoleDef>, RoleError> {
+    let mut chain = Vec::new();
+    let mut cur = roles
+        .get(&name.to_lowercase())
+        .ok_or_else(|| RoleError::NotFound(name.to_string()))?;
+    loop {
+        chain.push(cur);
+        if chain.len() > MAX_DEPTH {
+            return Err(RoleError::Cycle(name.to_string()));
+        }
+        match &cur.parent {
+            None if cur.name == SUPER_ADMINISTRATOR => return Ok(chain),
+            None => return Err(RoleError::Orphan(cur.name.clone())),
+            Some(p) => {
+                cur = roles
+                    .get(&p.to_lowercase())
+                    .ok_or_else(|| RoleError::NotFound(p.clone()))?
+            }
+        }
+    }
+}
+
+/// Effective rights of `name`: own restriction ∩ parent's effective rights, all the way up.
+///
+/// # Errors
+/// As [`ancestry`].
+pub fn effective(roles: &HashMap<String, RoleDef>, name: &str) -> Result<Rights, RoleError> {
+    let chain = ancestry(roles, name)?;
+    let mut rights = Rights::super_admin();
+    // From the top down: each level can only narrow what is above it.
+    for role in chain.iter().rev() {
+        if role.name == SUPER_ADMINISTRATOR && role.parent.is_none() {
+            continue;
+        }
+        if let Some(own) = &role.ops {
+            rights.ops = own
+                .iter()
+                .filter_map(|(op, lvl)| {
+                    rights
+                        .ops
+                        .get(op)
+                        .map(|parent| (*op, level_min(*lvl, *parent)))
+                })
+                .collect();
+        }
+        if let Some(s) = &role.user_scope {
+            rights.user_scope = intersect_user(s, &rights.user_scope);
+        }
+        if let Some(s) = &role.computer_scope {
+            rights.computer_scope = intersect_computer(s, &rights.computer_scope);
+        }
+    }
+    rights.role = chain.first().map_or_else(String::new, |r| r.name.clone());
+    Ok(rights)
+}
+
+/// Whether `role` lies strictly below `ancestor`.
+#[must_use]
+pub fn is_strictly_below(roles: &HashMap<String, RoleDef>, role: &str, ancestor: &str) -> bool {
+    ancestry(roles, role).is_ok_and(|chain| {
+        chain
+            .iter()
+            .skip(1)
+            .any(|r| r.name.eq_ignore_ascii_case(ancestor))
+    })
+}
+
+/// Warnings for `role show`: partial bundles and empty rights.
+#[must_use]
+pub fn warnings(rights: &Rights) -> Vec<String> {
+    let mut w = Vec::new();
+    for bundle in BUNDLES {
+        let held = bundle.iter().filter(|o| rights.ops.contains_key(o)).count();
+        if held > 0 && held < bundle.len() {
+            let ids: Vec<&str> = bundle.iter().map(|o| o.id()).collect();
+            w.push(format!(
+                "partial bundle: {} only work together",
+                ids.join(" + ")
+            ));
+        }
+    }
+    if rights.ops.is_empty() {
+        w.push("no effective operations: holders can do nothing".into());
+    }
+    if rights.user_scope == UserScope::Domains(vec![]) {
+        w.push("empty user scope: holders see no users".into());
+    }
+    if rights.computer_scope == ComputerScope::Sites(vec![]) {
+        w.push("empty computer scope: holders see no sites or clients".into());
+    }
+    w
+}
+
+/// The roles shipped with a new appliance.
+#[must_use]
+pub fn builtin_roles() -> Vec<RoleDef> {
+    use Operation as O;
+    let ops = |list: &[Operation]| Some(list.iter().map(|o| (*o, AccessLevel::All)).collect());
+    let sup = Some(SUPER_ADMINISTRATOR.to_string());
+    vec![
+        RoleDef {
+            name: SUPER_ADMINISTRATOR.into(),
+            parent: None,
+            description: "All operations everywhere; cannot be changed".into(),
+            ops: None,
+            user_scope: None,
+            computer_scope: None,
+        },
+        RoleDef {
+            name: "Site Administrator".into(),
+            parent: sup.clone(),
+            description: "Everything for the sites in its computer scope (set it when deriving)"
+                .into(),
+            ops: Some(
+                Operation::ALL
+                    .iter()
+                    .filter(|o| {
+                        !matches!(
+                            o,
+                            O::SystemUpdate
+                                | O::SystemLockdown
+                                | O::AuditDelete
+                                | O::TempcodeToggle
+                        )
+                    })
+                    .map(|o| (*o, AccessLevel::All))
+                    .collect(),
+            ),
+            user_scope: None,
+            computer_scope: Some(ComputerScope::Sites(vec![])),
+        },
+        RoleDef {
+            name: "Integration Owner".into(),
+            parent: sup.clone(),
+            description: "Directory connections, certificates, RADIUS clients and proxies".into(),
+            ops: ops(&[
+                O::DirectoryEdit,
+                O::DirectoryPreview,
+                O::DirectorySync,
+                O::DirectoryDelete,
+                O::CertTrust,
+                O::CertDelete,
+                O::RadiusClientUpdate,
+                O::RadiusClientDelete,
+                O::RadiusProxyUpdate,
+                O::RadiusProxyDelete,
+                O::RadiusProxyToggle,
+            ]),
+            user_scope: None,
+            computer_scope: None,
+        },
+        RoleDef {
+            name: "Help Desk".into(),
+            parent: sup.clone(),
+            description:
+                "Unlock, reset, temporary codes and token help, after verifying the caller".into(),
+            ops: ops(&[
+                O::UserUnlock,
+                O::UserResetPassword,
+                O::TempcodeGenerate,
+                O::VerifyRun,
+                O::TokenReset,
+                O::TokenPin,
+                O::TokenUnlock,
+                O::TokenVirtualOtp,
+                O::TokenStatus,
+            ]),
+            user_scope: None,
+            computer_scope: None,
+        },
+        RoleDef {
+            name: "Compliance Auditor".into(),
+            parent: sup,
+            description: "Reports and the audit log, read-only".into(),
+            ops: ops(&[O::ReportView, O::ReportExport]),
+            user_scope: None,
+            computer_scope: None,
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn map(roles: Vec<RoleDef>) -> HashMap<String, RoleDef> {
+        roles
+            .into_iter()
+            .map(|r| (r.name.to_lowercase(), r))
+            .collect()
+    }
+
+    fn role(
+        name: &str,
+        parent: &str,
+        ops: Option<&[(Operation, AccessLevel)]>,
+        sites: Option<&[&str]>,
+    ) -> RoleDef {
+        RoleDef {
+            name: name.into(),
+            parent: Some(parent.into()),
+            description: String::new(),
+            ops: ops.map(|o| o.iter().copied().collect()),
+            user_scope: None,
+            computer_scope: sites
+                .map(|s| ComputerScope::Sites(s.iter().map(|x| (*x).to_string()).collect())),
+        }
+    }
+
+    #[test]
+    fn the_four_role_example() {
+        use AccessLevel::All;
+        use Operation as O;
+        let mut roles = builtin_roles();
+        roles.push(role(
+            "HQ Site Administrator",
+            SUPER_ADMINISTRATOR,
+            Some(&[
+                (O::ReportView, All),
+                (O::ReportUpdate, All),
+                (O::UserUnlock, All),
+                (O::RadiusClientUpdate, All),
+            ]),
+            Some(&["HQ"]),
+        ));
+        roles.push(role(
+            "HQ Compliance Auditor",
+            "HQ Site Administrator",
+            Some(&[(O::ReportView, All), (O::ReportUpdate, All)]),
+            None,
+        ));
+        let mut m = map(roles);
+        let child = effective(&m, "HQ Compliance Auditor").unwrap();
+        assert_eq!(child.ops.len(), 2);
+        assert_eq!(
+            child.computer_scope,
+            ComputerScope::Sites(vec!["HQ".into()])
+        );
+        // Removing an operation from the parent removes it from the child at once.
+        m.get_mut("hq site administrator")
+            .unwrap()
+            .ops
+            .as_mut()
+            .unwrap()
+            .remove(&O::ReportUpdate);
+        let child = effective(&m, "HQ Compliance Auditor").unwrap();
+        assert!(!child.ops.contains_key(&O::ReportUpdate));
+        // Changing the parent's scope changes the child's.
+        m.get_mut("hq site administrator").unwrap().computer_scope =
+            Some(ComputerScope::Sites(vec!["Branch".into()]));
+        assert_eq!(
+            effective(&m, "HQ Compliance Auditor")
+                .unwrap()
+                .computer_scope,
+            ComputerScope::Sites(vec!["Branch".into()])
+        );
+        // A child asking for more than its parent gets only the intersection.
+        m.get_mut("hq compliance auditor").unwrap().computer_scope =
+            Some(ComputerScope::Everything);
+        assert_eq!(
+            effective(&m, "HQ Compliance Auditor")
+                .unwrap()
+                .computer_scope,
+            ComputerScope::Sites(vec!["Branch".into()])
+        );
+        assert!(is_strictly_below(
+            &m,
+            "HQ Compliance Auditor",
+            SUPER_ADMINISTRATOR
+        ));
+        assert!(!is_strictly_below(
+            &m,
+            "HQ Site Administrator",
+            "HQ Site Administrator"
+        ));
+        assert!(
+            warnings(&effective(&m, "HQ Compliance Auditor").unwrap())
+                .iter()
+                .any(|w| w.contains("partial bundle"))
+        );
+    }
+
+    #[test]
+    fn cycles_and_orphans_are_errors() {
+        let m = map(vec![role("a", "b", None, None), role("b", "a", None, None)]);
+        assert!(matches!(effective(&m, "a"), Err(RoleError::Cycle(_))));
+        let m = map(vec![RoleDef {
+            parent: None,
+            ..role("x", "y", None, None)
+        }]);
+        assert!(matches!(effective(&m, "x"), Err(RoleError::Orphan(_))));
+    }
+
+    fn arb_scope() -> impl Strategy<Value = UserScope> {
+        prop_oneof![
+            Just(UserScope::Everything),
+            proptest::collection::vec(
+                (
+                    prop_oneof![Just("CORP"), Just("LAB")],
+                    proptest::option::of(prop_oneof![
+                        Just("ou=a,dc=x"),
+                        Just("ou=b,ou=a,dc=x"),
+                        Just("ou=c,dc=x")
+                    ])
+                ),
+                0..3
+            )
+            .prop_map(|v| UserScope::Domains(
+                v.into_iter()
+                    .map(|(d, o)| (d.to_string(), o.map(str::to_string)))
+                    .collect()
+            )),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_child_never_exceeds_its_parent(
+            parent_ops in proptest::collection::btree_map(0usize..58, any::<bool>(), 0..20),
+            child_ops in proptest::option::of(proptest::collection::btree_map(0usize..58, any::<bool>(), 0..20)),
+            parent_scope in arb_scope(),
+            child_scope in proptest::option::of(arb_scope()),
+        ) {
+            let lvl = |own: bool| if own { AccessLevel::Own } else { AccessLevel::All };
+            let to_ops = |m: &BTreeMap<usize, bool>| m.iter().map(|(i, o)| (Operation::ALL[*i], lvl(*o))).collect::<BTreeMap<_, _>>();
+            let mut roles = builtin_roles();
+            roles.push(RoleDef { name: "P".into(), parent: Some(SUPER_ADMINISTRATOR.into()), description: String::new(), ops: Some(to_ops(&parent_ops)), user_scope: Some(parent_scope), computer_scope: None });
+            roles.push(RoleDef { name: "C".into(), parent: Some("P".into()), description: String::new(), ops: child_ops.as_ref().map(to_ops), user_scope: child_scope, computer_scope: None });
+            let m = map(roles);
+            let p = effective(&m, "P").unwrap();
+            let c = effective(&m, "C").unwrap();
+            for (op, level) in &c.ops {
+                let parent_level = p.ops.get(op);
+                prop_assert!(parent_level.is_some(), "child holds {op:?} the parent lacks");
+                prop_assert!(!(*level == AccessLevel::All && parent_level == Some(&AccessLevel::Own)));
+            }
+            prop_assert!(user_scope_within(&c.user_scope, &p.user_scope), "{:?} not within {:?}", c.user_scope, p.user_scope);
+        }
+    }
+}
