@@ -111,6 +111,50 @@ fn settings_of(config: &Config) -> Settings {
     }
 }
 
+/// The RADIUS and admin contexts of a daemon on `store`, as `run` builds them; also the
+/// seam through which tests and benchmarks drive the real dispatcher in-process.
+///
+/// # Errors
+/// A store that cannot be read (roles, clients).
+pub fn contexts(
+    config: &Config,
+    store: Store,
+    listeners: Vec<(&'static str, std::net::SocketAddr)>,
+) -> anyhow::Result<(Arc<RadiusContext>, Arc<AdminContext>)> {
+    let directories = Arc::new(DirectoryService::new(store.clone()));
+    let radius_ctx = Arc::new(RadiusContext {
+        clients: Arc::new(Clients::default()),
+        directories: Arc::clone(&directories),
+        dedup: DedupCache::new(
+            Duration::from_secs(config.radius.duplicate_cache_seconds),
+            config.radius.duplicate_cache_entries,
+        ),
+        store: store.clone(),
+        hashes: HashPool::new(config.auth.hash_workers),
+        settings: RwLock::new(Arc::new(settings_of(config))),
+        global: GlobalCounters::default(),
+    });
+    let admin_ctx = Arc::new(AdminContext {
+        store: store.clone(),
+        roles: RwLock::new(Arc::new(store.roles().context("loading roles")?)),
+        directories,
+        radius: Arc::clone(&radius_ctx),
+        started: Instant::now(),
+        appliance: config.appliance.name.clone(),
+        site: config.appliance.site.clone(),
+        listeners,
+        identity: RwLock::new(IdentitySettings {
+            root_is_super_admin: config.admin.root_is_super_admin,
+        }),
+        daemon_uid: std::fs::metadata(store.path())
+            .map_or(u32::MAX, |m| std::os::unix::fs::MetadataExt::uid(&m)),
+    });
+    admin_ctx
+        .reload_clients()
+        .context("loading RADIUS clients")?;
+    Ok((radius_ctx, admin_ctx))
+}
+
 /// Serves until SIGTERM/SIGINT, then drains.
 ///
 /// # Errors
@@ -123,20 +167,6 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
         listeners,
         admin,
     } = built;
-    let started = Instant::now();
-    let directories = Arc::new(DirectoryService::new(store.clone()));
-    let radius_ctx = Arc::new(RadiusContext {
-        clients: Arc::new(Clients::default()),
-        directories: Arc::clone(&directories),
-        dedup: DedupCache::new(
-            Duration::from_secs(config.radius.duplicate_cache_seconds),
-            config.radius.duplicate_cache_entries,
-        ),
-        store: store.clone(),
-        hashes: HashPool::new(config.auth.hash_workers),
-        settings: RwLock::new(Arc::new(settings_of(&config))),
-        global: GlobalCounters::default(),
-    });
     // Built once now so the first unknown-user check does not pay for it.
     let _ = crate::auth::password::dummy_hash();
     let listener_addrs: Vec<(&'static str, std::net::SocketAddr)> = listeners
@@ -149,24 +179,8 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
             (kind, l.local)
         })
         .collect();
-    let admin_ctx = Arc::new(AdminContext {
-        store: store.clone(),
-        roles: RwLock::new(Arc::new(store.roles().context("loading roles")?)),
-        directories: Arc::clone(&directories),
-        radius: Arc::clone(&radius_ctx),
-        started,
-        appliance: config.appliance.name.clone(),
-        site: config.appliance.site.clone(),
-        listeners: listener_addrs.clone(),
-        identity: RwLock::new(IdentitySettings {
-            root_is_super_admin: config.admin.root_is_super_admin,
-        }),
-        daemon_uid: std::fs::metadata(store.path())
-            .map_or(u32::MAX, |m| std::os::unix::fs::MetadataExt::uid(&m)),
-    });
-    admin_ctx
-        .reload_clients()
-        .context("loading RADIUS clients")?;
+    let (radius_ctx, admin_ctx) = contexts(&config, store.clone(), listener_addrs.clone())?;
+    let directories = Arc::clone(&admin_ctx.directories);
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let in_flight = Arc::new(Semaphore::new(config.radius.max_in_flight));

@@ -383,6 +383,86 @@ mod tests {
         );
     }
 
+    fn arb_rights() -> impl proptest::strategy::Strategy<Value = Rights> {
+        use proptest::prelude::*;
+        (
+            proptest::collection::btree_map(0usize..Operation::ALL.len(), any::<bool>(), 0..40),
+            proptest::option::of(proptest::collection::vec(
+                prop_oneof![Just("HQ"), Just("Branch"), Just("Lab")],
+                0..3,
+            )),
+            proptest::option::of(proptest::collection::vec(
+                (
+                    prop_oneof![Just("CORP"), Just("local")],
+                    proptest::option::of(Just("ou=Sales,dc=corp")),
+                ),
+                0..3,
+            )),
+        )
+            .prop_map(|(ops, sites, domains)| Rights {
+                role: "R".into(),
+                ops: ops
+                    .into_iter()
+                    .map(|(i, own)| {
+                        (
+                            Operation::ALL[i],
+                            if own {
+                                AccessLevel::Own
+                            } else {
+                                AccessLevel::All
+                            },
+                        )
+                    })
+                    .collect(),
+                computer_scope: sites.map_or(ComputerScope::Everything, |s| {
+                    ComputerScope::Sites(s.into_iter().map(String::from).collect())
+                }),
+                user_scope: domains.map_or(UserScope::Everything, |d| {
+                    UserScope::Domains(
+                        d.into_iter()
+                            .map(|(a, b)| (a.to_string(), b.map(String::from)))
+                            .collect(),
+                    )
+                }),
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_decision_allows_an_out_of_scope_target(
+            rights in arb_rights(),
+            site in proptest::prop_oneof![proptest::strategy::Just("HQ"), proptest::strategy::Just("Branch"), proptest::strategy::Just("Lab")],
+            domain in proptest::prop_oneof![proptest::strategy::Just("CORP"), proptest::strategy::Just("local")],
+            ou in proptest::option::of(proptest::prop_oneof![proptest::strategy::Just("ou=East,ou=Sales,dc=corp"), proptest::strategy::Just("ou=Ops,dc=corp")]),
+            mine in proptest::bool::ANY,
+        ) {
+            let a = Actor { name: "alice".into(), via: "t".into(), rights: rights.clone() };
+            let creator = if mine { "alice" } else { "bob" };
+            let client_facts = TargetFacts { exists: true, created_by: Some(creator.into()), site: Some(site.into()), ..TargetFacts::default() };
+            let user_facts = TargetFacts { exists: true, created_by: Some(creator.into()), domain: Some(domain.into()), ou_path: ou.map(String::from), ..TargetFacts::default() };
+            for (cmd, facts, in_scope) in [
+                (Command::parse("client.edit", json!({"name":"c"})).unwrap(), &client_facts, rights.can_see_site(site)),
+                (Command::parse("client.delete", json!({"name":"c"})).unwrap(), &client_facts, rights.can_see_site(site)),
+                (Command::parse("client.show", json!({"name":"c"})).unwrap(), &client_facts, rights.can_see_site(site)),
+                (Command::parse("user.enable", json!({"user": format!("{domain}\\u")})).unwrap(), &user_facts, rights.can_see_user(domain, ou)),
+                (Command::parse("user.set-password", json!({"user": format!("{domain}\\u"), "password": "x"})).unwrap(), &user_facts, rights.can_see_user(domain, ou)),
+                (Command::parse("user.show", json!({"user": format!("{domain}\\u")})).unwrap(), &user_facts, rights.can_see_user(domain, ou)),
+            ] {
+                let req = cmd.requirement();
+                let allowed = decide(&a, cmd, facts, AuditSlot::default()).is_ok();
+                if allowed {
+                    proptest::prop_assert!(in_scope, "allowed an out-of-scope target");
+                    for op in req.all_of {
+                        proptest::prop_assert!(rights.ops.contains_key(op), "allowed without {op:?}");
+                        if rights.ops.get(op) == Some(&AccessLevel::Own) {
+                            proptest::prop_assert!(mine, "allowed {op:?}:own on someone else's object");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn ou_subtree_scope() {
         let scope = UserScope::Domains(vec![("CORP".into(), Some("ou=Sales,dc=corp".into()))]);

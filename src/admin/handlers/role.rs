@@ -338,7 +338,26 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: RoleArgs) -> Ha
         }
         def.parent = Some(p);
     }
-    check_grants(actor, &def)?;
+    // Only what this edit changes is a grant; restrictions left as they were are not.
+    let changed = RoleDef {
+        ops: if a.ops.is_some() {
+            def.ops.clone()
+        } else {
+            None
+        },
+        user_scope: if a.user_scope.is_some() {
+            def.user_scope.clone()
+        } else {
+            None
+        },
+        computer_scope: if a.computer_scope.is_some() {
+            def.computer_scope.clone()
+        } else {
+            None
+        },
+        ..def.clone()
+    };
+    check_grants(actor, &changed)?;
     permit
         .commit(
             &ctx.store,
