@@ -86,7 +86,7 @@ impl AdminContext {
     /// # Errors
     /// A damaged hierarchy (unknown parent, cycle).
     pub fn rights_of(&self, role: &str) -> Result<Rights, role::RoleError> {
-        role::effective(&self.role_defs(), role)
+        role::effective(&*self.roles(), role)
     }
 
     /// Rebuilds the RADIUS client table after a change.
@@ -342,7 +342,7 @@ pub fn target_facts(
     let below = |role_name: &str| {
         actor.rights.role.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
             && !role_name.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
-            || role::is_strictly_below(&ctx.role_defs(), role_name, &actor.rights.role)
+            || role::is_strictly_below(&*ctx.roles(), role_name, &actor.rights.role)
     };
     Ok(match target {
         Target::Role(name) => {

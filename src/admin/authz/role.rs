@@ -128,17 +128,34 @@ pub fn computer_scope_within(a: &ComputerScope, b: &ComputerScope) -> bool {
     }
 }
 
+/// Anything that finds a role by lower-cased name: the store's map, or a plain one in tests.
+pub trait RoleLookup {
+    fn role(&self, lower_name: &str) -> Option<&RoleDef>;
+}
+
+impl RoleLookup for HashMap<String, RoleDef> {
+    fn role(&self, lower_name: &str) -> Option<&RoleDef> {
+        self.get(lower_name)
+    }
+}
+
+impl<T> RoleLookup for HashMap<String, (RoleDef, T)> {
+    fn role(&self, lower_name: &str) -> Option<&RoleDef> {
+        self.get(lower_name).map(|(d, _)| d)
+    }
+}
+
 /// The chain from `name` up to Super Administrator, `name` first.
 ///
 /// # Errors
 /// Unknown roles, orphans, cycles.
-pub fn ancestry<'a>(
-    roles: &'a HashMap<String, RoleDef>,
+pub fn ancestry<'a, R: RoleLookup + ?Sized>(
+    roles: &'a R,
     name: &str,
 ) -> Result<Vec<&'a RoleDef>, RoleError> {
     let mut chain = Vec::new();
     let mut cur = roles
-        .get(&name.to_lowercase())
+        .role(&name.to_lowercase())
         .ok_or_else(|| RoleError::NotFound(name.to_string()))?;
     loop {
         chain.push(cur);
@@ -150,7 +167,7 @@ pub fn ancestry<'a>(
             None => return Err(RoleError::Orphan(cur.name.clone())),
             Some(p) => {
                 cur = roles
-                    .get(&p.to_lowercase())
+                    .role(&p.to_lowercase())
                     .ok_or_else(|| RoleError::NotFound(p.clone()))?
             }
         }
@@ -161,7 +178,7 @@ pub fn ancestry<'a>(
 ///
 /// # Errors
 /// As [`ancestry`].
-pub fn effective(roles: &HashMap<String, RoleDef>, name: &str) -> Result<Rights, RoleError> {
+pub fn effective(roles: &impl RoleLookup, name: &str) -> Result<Rights, RoleError> {
     let chain = ancestry(roles, name)?;
     let mut rights = Rights::super_admin();
     // From the top down: each level can only narrow what is above it.
@@ -193,7 +210,7 @@ pub fn effective(roles: &HashMap<String, RoleDef>, name: &str) -> Result<Rights,
 
 /// Whether `role` lies strictly below `ancestor`.
 #[must_use]
-pub fn is_strictly_below(roles: &HashMap<String, RoleDef>, role: &str, ancestor: &str) -> bool {
+pub fn is_strictly_below(roles: &impl RoleLookup, role: &str, ancestor: &str) -> bool {
     ancestry(roles, role).is_ok_and(|chain| {
         chain
             .iter()
