@@ -511,3 +511,90 @@ fn last_super_administrator_and_lockdown_are_protected() {
         "lockdown refusals are audited"
     );
 }
+
+#[test]
+fn lists_and_the_audit_log_are_cut_to_the_scope() {
+    let d = Daemon::start();
+    let csv = d.dir.path().join("users.csv");
+    // The header counts 4 columns; an OU with commas must be quoted.
+    std::fs::write(
+        &csv,
+        "username,email,domain,ou\nsales1,s1@example.org,CORP,\"ou=Sales,dc=corp\"\nsales2,s2@example.org,CORP,\"ou=East,ou=Sales,dc=corp\"\neng1,e1@example.org,CORP,\"ou=Eng,dc=corp\"\nloc1,l1@example.org,local,\n",
+    )
+    .unwrap();
+    d.ctl_ok(&["pending", "import", csv.to_str().unwrap()], "");
+    for u in ["CORP\\sales1", "CORP\\sales2", "CORP\\eng1", "loc1"] {
+        d.ctl_ok(&["pending", "approve", u], "");
+    }
+    d.ctl_ok(
+        &[
+            "role",
+            "create",
+            "Sales Desk",
+            "--parent",
+            "Super Administrator",
+            "--ops",
+            "user.enable,report.view,report.update",
+            "--user-scope",
+            "CORP:ou=Sales,dc=corp",
+        ],
+        "",
+    );
+    d.ctl_ok(
+        &[
+            "admin",
+            "add",
+            "salesdesk",
+            "--unix-user",
+            "lp",
+            "--role",
+            "Sales Desk",
+        ],
+        "",
+    );
+    let out = as_(&d, "salesdesk", &["--json", "user", "list", "--limit", "2"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["sales1", "sales2"],
+        "the limit counts only visible users"
+    );
+    assert_eq!(
+        code(&as_(&d, "salesdesk", &["user", "disable", "CORP\\eng1"])),
+        4
+    );
+    assert_eq!(
+        code(&as_(&d, "salesdesk", &["user", "disable", "CORP\\sales2"])),
+        0
+    );
+    let out = as_(
+        &d,
+        "salesdesk",
+        &["--json", "audit", "list", "--limit", "100"],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Others' actions on out-of-scope users are hidden; one's own attempts stay visible.
+    let others: Vec<&str> = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["actor"].as_str().unwrap().contains("salesdesk"))
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
+    assert!(
+        others
+            .iter()
+            .all(|t| !t.contains("eng1") && !t.contains("loc1")),
+        "{others:?}"
+    );
+    assert!(
+        others.iter().any(|t| t.contains("sales1")),
+        "root's approval of an in-scope user is visible: {others:?}"
+    );
+}

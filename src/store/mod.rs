@@ -255,16 +255,49 @@ impl Store {
         })
     }
 
-    /// Users, optionally of one domain, ordered by domain and name.
+    /// Users, optionally of one domain, ordered by domain and name, cut to `scope` in the
+    /// query itself (so that a limit counts only users the caller may see).
     ///
     /// # Errors
     /// Database errors.
-    pub fn users(&self, domain: Option<&str>, limit: u32) -> Result<Vec<UserRecord>, StoreError> {
+    pub fn users(
+        &self,
+        domain: Option<&str>,
+        scope: &crate::admin::authz::UserScope,
+        limit: u32,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        use crate::admin::authz::UserScope;
+        let mut sql = format!("{USER_SELECT} WHERE (?1 IS NULL OR domain = ?1)");
+        let mut args: Vec<String> = Vec::new();
+        if let UserScope::Domains(list) = scope {
+            if list.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut parts = Vec::new();
+            for (d, ou) in list {
+                args.push(d.clone());
+                let d_ix = args.len() + 2;
+                match ou {
+                    None => parts.push(format!("domain = ?{d_ix}")),
+                    Some(ou) => {
+                        args.push(ou.to_lowercase());
+                        let o_ix = args.len() + 2;
+                        parts.push(format!(
+                            "(domain = ?{d_ix} AND (lower(ou_path) = ?{o_ix} OR substr(lower(ou_path), -length(?{o_ix}) - 1) = ',' || ?{o_ix}))"
+                        ));
+                    }
+                }
+            }
+            sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
+        }
+        sql.push_str(" ORDER BY domain, name LIMIT ?2");
         self.with_reader(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "{USER_SELECT} WHERE (?1 IS NULL OR domain = ?1) ORDER BY domain, name LIMIT ?2"
-            ))?;
-            let rows = stmt.query_map(params![domain, limit], user_row)?;
+            let mut stmt = c.prepare(&sql)?;
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&domain, &limit];
+            for a in &args {
+                params.push(a);
+            }
+            let rows = stmt.query_map(params.as_slice(), user_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }

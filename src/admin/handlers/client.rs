@@ -51,6 +51,17 @@ fn check_secret(secret: &str) -> Result<Option<String>, AdminError> {
     }))
 }
 
+/// Clients belong to a site: the appliance's own, or one created with `site add`.
+fn check_site(ctx: &AdminContext, site: &str) -> Result<(), AdminError> {
+    if site.eq_ignore_ascii_case(&ctx.site) || ctx.store.site(site)?.is_some() {
+        Ok(())
+    } else {
+        Err(AdminError::invalid(format!(
+            "site: no site named {site} (gatehousectl site add {site})"
+        )))
+    }
+}
+
 fn view(c: &ClientRecord) -> Value {
     json!({
         "name": c.name,
@@ -68,6 +79,9 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: ClientAddArgs) -
     check_name(&a.name)?;
     let address = check_address(&a.address)?;
     let warning = check_secret(&a.secret.0)?;
+    if let Some(site) = &a.site {
+        check_site(ctx, site)?;
+    }
     let spec = ClientSpec {
         name: a.name.clone(),
         address,
@@ -78,7 +92,7 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: ClientAddArgs) -
                 .as_bytes()
                 .to_vec(),
         ),
-        site: a.site.unwrap_or_else(|| ctx.site.clone()),
+        site: a.site.clone().unwrap_or_else(|| ctx.site.clone()),
         require_message_authenticator: a.require_message_authenticator.unwrap_or(true),
         rate_limit: a.rate_limit.filter(|r| *r > 0),
     };
@@ -151,6 +165,9 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: ClientEditArgs)
             None => current.rate_limit,
         },
     };
+    if let Some(site) = &a.site {
+        check_site(ctx, site)?;
+    }
     if let Some(site) = &a.site
         && !permit.actor().rights.can_see_site(site)
     {

@@ -189,9 +189,12 @@ pub(super) fn list(ctx: &AdminContext, permit: &Permit, a: &UserListArgs) -> Han
     let rights = &permit.actor().rights;
     let users: Vec<Value> = ctx
         .store
-        .users(a.domain.as_deref(), a.limit.unwrap_or(1000))?
+        .users(
+            a.domain.as_deref(),
+            &rights.user_scope,
+            a.limit.unwrap_or(1000),
+        )?
         .iter()
-        .filter(|u| rights.can_see_user(&u.domain, u.ou_path.as_deref()))
         .map(view)
         .collect();
     Ok(json!({"users": users}))
