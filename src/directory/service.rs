@@ -297,6 +297,10 @@ impl DirectoryService {
                             .pages
                             .store(n.div_ceil(page), Ordering::Relaxed);
                         on_progress(n.div_ceil(page), n);
+                        // Logged every ten pages so that a long run shows in the journal too.
+                        if n % (page * 10) == 0 {
+                            tracing::info!(directory = %spec.name, pages = n.div_ceil(page), entries = n, "sync progress");
+                        }
                     },
                 )
                 .await?;
