@@ -4,6 +4,7 @@
     report.py --results DIR --out FILE     the full report
     report.py --line FILE TAG              one line about one load run (progress output)
     report.py --hash-line FILE TAG         one line about one hash timing
+    report.py --noisy FILE CORES           exit 0 if that run had more than CORES of other load
 """
 
 import argparse
@@ -79,6 +80,20 @@ def hash_line(path, tag):
         f"bound {h['bound_per_s']:,.0f}/s"
         + (f", {h['threads']} threads measured {par:,.0f}/s" if par else "")
     )
+
+
+def noisy(path, limit):
+    """Exit status 0 when the run in `path` had more than `limit` cores of other load."""
+    r = load_json(path)
+    return r is not None and r["other_cpu_cores"] > float(limit)
+
+
+def runs_used(m, limit):
+    if not m:
+        return "-"
+    if m["n"] == m["n_all"] and m.get("all_noisy"):
+        return f"0/{m['n_all']}"
+    return f"{m['n']}/{m['n_all']}"
 
 
 def median(values):
@@ -166,20 +181,28 @@ def report(results, out):
                     continue
                 s = r.get("server_cost") or {}
                 q = f"{quiet['busy_cores']:.2f}" if quiet else "-"
+                other = f"{r['other_cpu_cores']:.2f}"
+                if r["other_cpu_cores"] > float(env.get("noisy_cores") or 0.25):
+                    other += " (noisy)"
                 w(
                     f"| {scenario} | {NAMES[server]} | {rnd} | {r['sent']:,} | {r['replies']:,} "
                     f"| {errors(r)} | {r['rps']:,.0f} | {r['latency']['p50_ms']:.2f} "
                     f"| {r['latency']['p99_ms']:.2f} | {fmt(s.get('cpu_us_per_req'))} "
                     f"| {fmt(s.get('cpu_cores'), 2)} | {fmt(r.get('client_cpu_us_per_req'))} "
                     f"| {mb(idle['vm_rss_kb']) if idle else '-'} | {mb(s.get('vm_rss_kb'))} "
-                    f"| {mb(s.get('vm_hwm_kb'))} | {r['other_cpu_cores']:.2f} | {q} |"
+                    f"| {mb(s.get('vm_hwm_kb'))} | {other} | {q} |"
                 )
     w("")
 
     # Medians per scenario and server.
+    limit = float(env.get("noisy_cores") or 0.25)
     med = {}
     for (scenario, server), lst in runs.items():
-        loads = [x[1] for x in lst if x[1] is not None]
+        all_loads = [x[1] for x in lst if x[1] is not None]
+        # Noisy runs (other load above the limit) stay out of the medians unless every
+        # run of this server and scenario was noisy.
+        clean = [r for r in all_loads if r["other_cpu_cores"] <= limit]
+        loads = clean or all_loads
         med[(scenario, server)] = {
             "rps": median([r["rps"] for r in loads]),
             "cpu": median([(r.get("server_cost") or {}).get("cpu_us_per_req") for r in loads]),
@@ -193,16 +216,21 @@ def report(results, out):
             "threads": median([(r.get("server_cost") or {}).get("threads") for r in loads]),
             "errors": sum(
                 r["timeouts"] + r["bad_replies"] + r["late_replies"] + r["send_errors"]
-                for r in loads
+                for r in all_loads
             ),
             "n": len(loads),
+            "n_all": len(all_loads),
+            "all_noisy": not clean,
         }
 
     w("## Summary (medians)\n")
+    w(f"Medians over the runs during which everything else on the machine used at most "
+      f"{limit} cores (*runs used* = clean runs / all runs; when every run was noisy, all "
+      f"are used).\n")
     w("| scenario | what | Gatehouse replies/s | FreeRADIUS replies/s | G/F throughput "
       "| Gatehouse CPU µs/req | FreeRADIUS CPU µs/req | G/F CPU per request "
-      "| Gatehouse p50 / p99 ms | FreeRADIUS p50 / p99 ms |")
-    w("|---|---|---|---|---|---|---|---|---|---|")
+      "| Gatehouse p50 / p99 ms | FreeRADIUS p50 / p99 ms | runs used G / F |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
     for scenario in SCENARIOS:
         g, f = med.get((scenario, "gatehouse")), med.get((scenario, "freeradius"))
         if not g and not f:
@@ -215,7 +243,8 @@ def report(results, out):
             f"| {scenario} | {DESCRIPTION[scenario]} | {fmt(g.get('rps'), 0)} | {fmt(f.get('rps'), 0)} "
             f"| {fmt(tr, 2)}× | {fmt(g.get('cpu'))} | {fmt(f.get('cpu'))} | {fmt(cr, 2)}× "
             f"| {fmt(g.get('p50'), 2)} / {fmt(g.get('p99'), 2)} "
-            f"| {fmt(f.get('p50'), 2)} / {fmt(f.get('p99'), 2)} |"
+            f"| {fmt(f.get('p50'), 2)} / {fmt(f.get('p99'), 2)} "
+            f"| {runs_used(g, limit)} / {runs_used(f, limit)} |"
         )
     w("")
 
@@ -306,7 +335,10 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--line", nargs=2, metavar=("FILE", "TAG"))
     ap.add_argument("--hash-line", nargs=2, metavar=("FILE", "TAG"))
+    ap.add_argument("--noisy", nargs=2, metavar=("FILE", "CORES"))
     a = ap.parse_args()
+    if a.noisy:
+        return 0 if noisy(*a.noisy) else 1
     if a.line:
         print(line(*a.line))
         return 0

@@ -91,6 +91,9 @@ else
 fi
 # Sending stops after this long whatever the count (a hung server cannot hang the run).
 max_load_secs=120
+# A measured run during which everything else used more than this many cores is noisy,
+# and is repeated up to $retries times (the report leaves noisy runs out of the medians).
+noisy_cores=0.25 retries=2
 
 # gatehousectl's GATEHOUSE_ADMIN_SOCKET is not a daemon setting, and gatehoused refuses to
 # start when it sees it; this script passes --socket explicitly anyway.
@@ -108,6 +111,11 @@ chmod 700 "$out"
 exec 9>"$out/.run.lock"
 flock -n 9 || die "another bench/run.sh is running (lock: $out/.run.lock)"
 
+fingerprint() { # sha256 over the daemon's sources, to tell builds apart in reports
+	(cd "$root" && find src Cargo.toml Cargo.lock -type f -print0 | sort -z |
+		xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+source_before="$(fingerprint)"
 say "building (cargo build --release --locked)"
 (cd "$root" && cargo build --release --locked --bins) >&2 || die "build failed"
 for b in "$gh_bin" "$ctl_bin" "$bench_bin"; do
@@ -118,7 +126,10 @@ done
 work="$out/work"
 results="$out/$name"
 rm -rf -- "$work" "$results"
-mkdir -p "$work" "$results"
+mkdir -p "$work/bin" "$results"
+# Run copies: a build started elsewhere during the run must not swap the binaries.
+cp -p -- "$gh_bin" "$ctl_bin" "$bench_bin" "$work/bin/"
+gh_bin="$work/bin/gatehoused" ctl_bin="$work/bin/gatehousectl" bench_bin="$work/bin/gatehouse-bench"
 
 secret_file="$work/secret"
 (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(18).replace("-", "x").replace("_", "y"))' >"$secret_file")
@@ -277,11 +288,23 @@ run_one() { # run_one SCENARIO SERVER ROUND
 	load_args+=(--server "127.0.0.1:$port" --secret-file "$secret_file"
 		--concurrency "$concurrency" --timeout-ms "$timeout_ms" --duration-secs "$max_load_secs")
 	"$bench_bin" load "${load_args[@]}" --requests "${warmup[$scenario]}" --json >"$results/$tag.warmup.json"
-	quiet_gate "$tag"
-	[[ "$scenario/$server" != crypt/gatehouse ]] || hash_bound "$round"
-	"$bench_bin" load "${load_args[@]}" --requests "${requests[$scenario]}" --pid "$pid" --json \
-		>"$results/$tag.load.json"
-	say "$(python3 "$here/report.py" --line "$results/$tag.load.json" "$tag")"
+	# A run during which other processes used more than $noisy_cores cores is repeated
+	# (on the same server) while retries and the quiet budget last.
+	local attempt
+	for ((attempt = 1; ; attempt++)); do
+		quiet_gate "$tag"
+		[[ "$scenario/$server" != crypt/gatehouse ]] || hash_bound "$round"
+		"$bench_bin" load "${load_args[@]}" --requests "${requests[$scenario]}" --pid "$pid" --json \
+			>"$results/$tag.load.json"
+		say "$(python3 "$here/report.py" --line "$results/$tag.load.json" "$tag")"
+		if ((attempt <= retries && quiet_budget > 0)) &&
+			python3 "$here/report.py" --noisy "$results/$tag.load.json" "$noisy_cores"; then
+			say "$tag: other processes were busy during the run; measuring again"
+			continue
+		fi
+		break
+	done
+	echo "$attempt" >"$results/$tag.attempts"
 	if [[ "$server" == gatehouse ]]; then
 		stop_pid "$pid"
 		du -sk "$dir/state" | cut -f1 >"$results/$tag.disk_kb"
@@ -315,11 +338,14 @@ hash_bound() { # hash_bound ROUND
 	echo "freeradius=$(freeradius -v 2>/dev/null | head -n 1)"
 	echo "gatehouse=$("$gh_bin" --version) ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo '+dirty'))"
 	# The daemon may be edited between runs: fingerprint what was built.
-	echo "source=$(cd "$root" && find src Cargo.toml Cargo.lock -type f -print0 | sort -z |
-		xargs -0 sha256sum | sha256sum | cut -c1-16) (sha256 of src/ and Cargo.*, built $(date -u -r "$gh_bin" +%Y-%m-%dT%H:%M:%SZ))"
+	source_after="$(fingerprint)"
+	changed=""
+	[[ "$source_after" == "$source_before" ]] || changed=", CHANGED during the build: now $source_after"
+	echo "source=$source_before (sha256 of src/ and Cargo.*, binary built $(date -u -r "$gh_bin" +%Y-%m-%dT%H:%M:%SZ)$changed)"
 	echo "quick=$quick"
 	echo "rounds=$rounds"
 	echo "concurrency=$concurrency"
+	echo "noisy_cores=$noisy_cores"
 	echo "timeout_ms=$timeout_ms"
 	for s in "${scenarios[@]}"; do
 		echo "requests_$s=${requests[$s]}"

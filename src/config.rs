@@ -183,9 +183,11 @@ impl Config {
                 .unwrap_or_else(|| "-".into());
             ConfigError::new(path, key, e.message().to_string())
         })?;
+        // Only GATEHOUSE_SECTION__KEY names configuration; other GATEHOUSE_ variables
+        // (gatehousectl's GATEHOUSE_ADMIN_SOCKET) belong to other programs.
         let env: std::collections::HashMap<String, String> = env
             .into_iter()
-            .filter(|(k, _)| k.starts_with("GATEHOUSE_"))
+            .filter(|(k, _)| k.starts_with("GATEHOUSE_") && k.contains("__"))
             .collect();
         for key in env.keys() {
             check_env_key(key, &file_value)?;
@@ -430,6 +432,10 @@ mod tests {
         let err = parse(MINIMAL, &[("GATEHOUSE_RADIUS__AUTH_LISTEN", "1.2.3.4:1")]).unwrap_err();
         assert_eq!(err.file, "environment");
         let err = parse(MINIMAL, &[("GATEHOUSE_LOG__LEVLE", "debug")]).unwrap_err();
+        assert!(err.reason.contains("unknown"), "{err}");
+        // Another program's variable is not configuration.
+        assert!(parse(MINIMAL, &[("GATEHOUSE_ADMIN_SOCKET", "/tmp/x.sock")]).is_ok());
+        let err = parse(MINIMAL, &[("GATEHOUSE_NOSUCH__THING", "1")]).unwrap_err();
         assert!(err.reason.contains("unknown"), "{err}");
     }
 

@@ -343,3 +343,27 @@ fn unknown_clients_are_dropped_and_counted() {
         "{status}"
     );
 }
+
+#[test]
+fn admin_changes_take_effect_on_the_next_request() {
+    let d = Daemon::start();
+    d.add_client("nas", true);
+    d.add_user("hank", "first-password");
+    let login = |pw: &str| radclient(d.auth, "auth", &pap("hank", pw)).1;
+    assert!(login("first-password").contains("Access-Accept"));
+    d.ctl_ok(&["user", "disable", "hank"], "");
+    assert!(
+        login("first-password").contains("Access-Reject"),
+        "a cached record must not outlive a disable"
+    );
+    d.ctl_ok(&["user", "enable", "hank"], "");
+    assert!(login("first-password").contains("Access-Accept"));
+    d.ctl_ok(
+        &["user", "set-password", "hank", "--password-stdin"],
+        "second-password\n",
+    );
+    assert!(login("first-password").contains("Access-Reject"));
+    assert!(login("second-password").contains("Access-Accept"));
+    d.ctl_ok(&["user", "delete", "hank"], "");
+    assert!(login("second-password").contains("Access-Reject"));
+}

@@ -273,6 +273,7 @@ impl RadiusContext {
             .last_login
             .is_none_or(|t| now_unix().saturating_sub(t) >= LAST_LOGIN_RESOLUTION);
         if stale || checked.rehash.is_some() {
+            self.store.note_login(&user.domain, &user.name, now_unix());
             self.store
                 .write_detached(vec![WriteOp::RecordLogin {
                     user_id: user.id,
@@ -288,7 +289,7 @@ impl RadiusContext {
     /// else the one directory user of that name when exactly one exists.
     fn find_user(&self, given: &str, domain: &str, name: &str) -> Option<crate::store::UserRecord> {
         let explicit = given.contains('\\') || given.contains('@');
-        let found = self.store.user(domain, name).unwrap_or_else(|e| {
+        let found = self.store.user_cached(domain, name).unwrap_or_else(|e| {
             tracing::error!(error = %e, "user lookup failed");
             None
         });

@@ -11,6 +11,7 @@ pub mod directory;
 pub mod migrations;
 pub mod model;
 pub mod secrets;
+mod user_cache;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -68,6 +69,7 @@ struct Inner {
     sealer: Arc<Sealer>,
     tx: mpsc::Sender<Job>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    users: user_cache::UserCache,
 }
 
 fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
@@ -104,7 +106,8 @@ impl Store {
         let mut conn = open_conn(path, false)?;
         migrations::migrate(&mut conn)?;
         admin::seed_roles(&conn)?;
-        let writer = Writer::new(conn, Arc::clone(&sealer))?;
+        let users = user_cache::UserCache::default();
+        let writer = Writer::new(conn, Arc::clone(&sealer), users.generation())?;
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
@@ -120,6 +123,7 @@ impl Store {
                 sealer,
                 tx,
                 writer_thread: Mutex::new(Some(handle)),
+                users,
             }),
         })
     }
@@ -241,6 +245,26 @@ impl Store {
     ) -> Result<ClientRecord, StoreError> {
         rec.secret = self.inner.sealer.open(&client_aad(&rec.name), &sealed)?;
         Ok(rec)
+    }
+
+    /// A user by domain and name, from the cache when user data has not changed since it
+    /// was read (the RADIUS path uses this).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn user_cached(&self, domain: &str, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        if let Some(hit) = self.inner.users.get(domain, name) {
+            return Ok(hit);
+        }
+        let read_at = self.inner.users.current();
+        let rec = self.user(domain, name)?;
+        self.inner.users.put(domain, name, read_at, rec.clone());
+        Ok(rec)
+    }
+
+    /// Tells the cache about a last-login time that is being written.
+    pub fn note_login(&self, domain: &str, name: &str, at: crate::time::UnixTime) {
+        self.inner.users.touch_login(domain, name, at);
     }
 
     /// A user by domain and name (case-insensitive).

@@ -73,6 +73,30 @@ pub enum WriteOp {
 }
 
 impl WriteOp {
+    /// Whether this op can change what a user lookup returns. A last-login update without
+    /// a rehash does not count: the pipeline updates the cached record itself.
+    fn changes_users(&self) -> bool {
+        match self {
+            WriteOp::AddUsers { .. }
+            | WriteOp::UpdateUser { .. }
+            | WriteOp::SetUserStatus { .. }
+            | WriteOp::SetPasswordHash { .. }
+            | WriteOp::DeleteUser { .. } => true,
+            WriteOp::RecordLogin { rehash, .. } => rehash.is_some(),
+            WriteOp::Directory(op) => matches!(
+                op,
+                super::directory::DirectoryOp::ApplySync { .. }
+                    | super::directory::DirectoryOp::DeleteDirectory { .. }
+            ),
+            WriteOp::AddClient { .. }
+            | WriteOp::UpdateClient { .. }
+            | WriteOp::DeleteClient { .. }
+            | WriteOp::Accounting(_)
+            | WriteOp::Audit(_)
+            | WriteOp::Admin(_) => false,
+        }
+    }
+
     /// Whether applying this op executes exactly one SQL statement.
     fn is_single_statement(&self) -> bool {
         matches!(
@@ -106,6 +130,8 @@ pub(crate) struct Writer {
     sealer: std::sync::Arc<Sealer>,
     head: ChainHead,
     synced_commits: bool,
+    /// Bumped after every commit that changed users (see `user_cache`).
+    user_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Clone, Debug)]
@@ -118,6 +144,7 @@ impl Writer {
     pub(crate) fn new(
         conn: Connection,
         sealer: std::sync::Arc<Sealer>,
+        user_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
     ) -> Result<Self, StoreError> {
         let head = conn
             .query_row(
@@ -140,6 +167,7 @@ impl Writer {
             sealer,
             head,
             synced_commits: true,
+            user_generation,
         })
     }
 
@@ -220,6 +248,13 @@ impl Writer {
                 }
             }
             return;
+        }
+        if batch
+            .iter()
+            .any(|j| j.ops.iter().any(WriteOp::changes_users))
+        {
+            self.user_generation
+                .fetch_add(1, std::sync::atomic::Ordering::Release);
         }
         for (job, result) in batch.into_iter().zip(results) {
             match job.reply {
