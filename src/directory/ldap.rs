@@ -159,8 +159,38 @@ impl Connector {
         filter: &str,
         attrs: &[String],
         page_size: u32,
-        mut progress: impl FnMut(usize),
+        progress: impl FnMut(usize),
     ) -> Result<Vec<RawEntry>, LdapFailure> {
+        let mut out = Vec::new();
+        self.fetch_each(
+            ldap,
+            base,
+            filter,
+            attrs,
+            page_size,
+            |e| out.push(e),
+            progress,
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// Like [`Connector::fetch`], handing each entry to `on_entry` as it arrives instead
+    /// of collecting them: a 100,000-entry directory never sits in memory twice.
+    ///
+    /// # Errors
+    /// As [`Connector::fetch`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn fetch_each(
+        &self,
+        ldap: &mut Ldap,
+        base: &str,
+        filter: &str,
+        attrs: &[String],
+        page_size: u32,
+        mut on_entry: impl FnMut(RawEntry),
+        mut progress: impl FnMut(usize),
+    ) -> Result<usize, LdapFailure> {
         let search_err = |reason: String| LdapFailure::Search {
             base: base.into(),
             reason,
@@ -180,7 +210,7 @@ impl Connector {
                 .await
         }
         .map_err(|e| search_err(describe(&e)))?;
-        let mut out = Vec::new();
+        let mut count = 0usize;
         loop {
             let next = tokio::time::timeout(self.op_timeout, stream.next())
                 .await
@@ -192,7 +222,7 @@ impl Connector {
             }
             let entry = catch_unwind(AssertUnwindSafe(|| SearchEntry::construct(re)))
                 .map_err(|_| LdapFailure::MalformedEntry)?;
-            out.push(RawEntry {
+            on_entry(RawEntry {
                 dn: entry.dn,
                 attrs: entry
                     .attrs
@@ -200,18 +230,19 @@ impl Connector {
                     .map(|(k, v)| (k.to_ascii_lowercase(), v))
                     .collect(),
             });
+            count += 1;
             let step = usize::try_from(page_size.max(100)).unwrap_or(100);
-            if out.len() % step == 0 {
-                progress(out.len());
+            if count.is_multiple_of(step) {
+                progress(count);
             }
         }
         let res = stream.finish().await;
-        progress(out.len());
+        progress(count);
         match res.rc {
-            0 => Ok(out),
+            0 => Ok(count),
             4 => Err(LdapFailure::SizeLimit {
                 base: base.into(),
-                entries: out.len(),
+                entries: count,
             }),
             32 => Err(search_err(format!("no such object: {base} does not exist"))),
             rc => Err(search_err(format!("result code {rc}: {}", res.text))),

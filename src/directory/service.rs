@@ -24,6 +24,9 @@ use crate::store::{Store, StoreError, WriteOp};
 use crate::time::{UnixTime, now_unix};
 use crate::tls::client::{TlsError, client_config, empty_config};
 
+/// Changes listed in a preview or sync reply; the counts always cover all of them.
+pub const PLAN_SAMPLE: usize = 1000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("directory {0} not found")]
@@ -192,18 +195,21 @@ impl DirectoryService {
         let mut sample = Vec::new();
         let mut count = 0;
         for base in &spec.base_dns {
-            let entries = connector
-                .fetch(
+            count += connector
+                .fetch_each(
                     &mut ldap,
                     base,
                     &spec.user_filter,
                     &spec.attributes.requested(),
                     spec.page_size.min(100),
+                    |e| {
+                        if sample.len() < 5 {
+                            sample.push(e.dn);
+                        }
+                    },
                     |_| {},
                 )
                 .await?;
-            count += entries.len();
-            sample.extend(entries.iter().take(5).map(|e| e.dn.clone()));
         }
         let _ = ldap.unbind().await;
         let tls = if url.to_ascii_lowercase().starts_with("ldaps://") {
@@ -283,13 +289,32 @@ impl DirectoryService {
         for base in &spec.base_dns {
             let before = total;
             let progress_ref = &progress;
-            let entries = connector
-                .fetch(
+            // Entries are mapped as they arrive, so the raw directory data of a large
+            // domain is never held all at once; a mapping error stops the run afterwards.
+            let mut map_error = None;
+            let count = connector
+                .fetch_each(
                     &mut ldap,
                     base,
                     &filter,
                     &spec.attributes.requested(),
                     spec.page_size,
+                    |e| {
+                        if map_error.is_some() || !spec.includes(&e.dn) {
+                            return;
+                        }
+                        match map_entry(&e, &spec.attributes) {
+                            Ok(user) => {
+                                if let Some(m) = &user.modified
+                                    && high_water.as_ref().is_none_or(|h| m > h)
+                                {
+                                    high_water = Some(m.clone());
+                                }
+                                fetched.push(user);
+                            }
+                            Err(err) => map_error = Some(err),
+                        }
+                    },
                     |n| {
                         let n = u64::try_from(before + n).unwrap_or(u64::MAX);
                         progress_ref.entries.store(n, Ordering::Relaxed);
@@ -304,20 +329,11 @@ impl DirectoryService {
                     },
                 )
                 .await?;
-            total += entries.len();
-            for e in &entries {
-                if !spec.includes(&e.dn) {
-                    continue;
-                }
-                let user = map_entry(e, &spec.attributes)?;
-                if let Some(m) = &user.modified
-                    && high_water.as_ref().is_none_or(|h| m > h)
-                {
-                    high_water = Some(m.clone());
-                }
-                fetched.push(user);
+            if let Some(err) = map_error {
+                return Err(err.into());
             }
-            tracing::info!(directory = %spec.name, %base, entries = entries.len(), "fetched");
+            total += count;
+            tracing::info!(directory = %spec.name, %base, entries = count, "fetched");
         }
         let _ = ldap.unbind().await;
         let stored = self.store.domain_users(&spec.name)?;
@@ -326,7 +342,12 @@ impl DirectoryService {
             force,
             retention_seconds: i64::from(spec.retention_days) * 86_400,
         };
-        let plan = plan(&stored, &fetched, mode, guard_cfg, now)?;
+        let mut plan = plan(&stored, &fetched, mode, guard_cfg, now)?;
+        drop(stored);
+        drop(fetched);
+        // The full change list moves into the write; the plan keeps a sample to show.
+        let all_changes = std::mem::take(&mut plan.changes);
+        plan.changes = all_changes.iter().take(PLAN_SAMPLE).cloned().collect();
         let c = &plan.counts;
         let run = SyncRunRecord {
             directory: spec.name.clone(),
@@ -349,7 +370,7 @@ impl DirectoryService {
         let ops = vec![
             WriteOp::Directory(DirectoryOp::ApplySync {
                 domain: spec.name.clone(),
-                changes: plan.changes.clone(),
+                changes: all_changes,
                 high_water,
                 full: mode == Mode::Full,
                 now,
