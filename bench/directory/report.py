@@ -86,6 +86,7 @@ def inc_section(raw, lines):
         ("inc1", "incremental after 100 modified entries (first after the full sync)"),
         ("inc2", "incremental after 100 more modified entries"),
         ("resync", "full re-sync, nothing changed"),
+        ("resync-fresh", "full re-sync, nothing changed, gatehoused just restarted"),
     ):
         p = os.path.join(raw, f"{tag}.json")
         if os.path.exists(p):

@@ -14,7 +14,8 @@
 # 2. Incremental (largest size): 100 entries get a new displayName with ldapmodify, then
 #    `directory sync --incremental` is timed and its counts checked (100 updated); then a
 #    second batch of 100 and a second incremental run; then a full re-sync with nothing
-#    changed.
+#    changed, and the same again in a freshly restarted gatehoused (each with its own
+#    VmHWM reset).
 # 3. Pass-through PAP against the same slapd (largest size): gatehoused (restarted on its
 #    synced state, bind_pool_size = --pool, default 8) and FreeRADIUS + rlm_ldap
 #    (start-freeradius-ldap.sh, --pool connections, as many worker threads) take turns
@@ -435,6 +436,14 @@ for size in "${size_list[@]}"; do
 	quiet_gate resync
 	timed_sync resync "$DOMAIN"
 	check_counts resync 0 0 0 "$size"
+	# The same re-sync in a freshly started daemon: its peak without what earlier runs left
+	# in the allocator (glibc keeps freed heap; VmRSS after a run stays near its peak).
+	stop_pid "$gh_pid"
+	gh_start "$gh_dir"
+	sleep 1
+	quiet_gate resync-fresh
+	timed_sync resync-fresh "$DOMAIN"
+	check_counts resync-fresh 0 0 0 "$size"
 done
 
 # --- 3: pass-through -----------------------------------------------------------------------------

@@ -8,6 +8,8 @@
 #   1. `directory preview CORP --json`  (fetch + map + plan + the JSON reply; no write)
 #   2. `directory sync CORP --json`     (the same, plus the commit)
 #   3. `directory sync CORP --json`     (full re-sync, nothing changed: no changes in reply)
+#   4. the same after restarting gatehoused (the re-sync's peak without what the earlier
+#      runs left in the allocator)
 # For each: wall time, peak VmHWM, VmRSS after, the size of the JSON reply as gatehousectl
 # prints it, and the RSS timeline against the log's "sync started"/"fetched" lines.
 # Environment such as MALLOC_ARENA_MAX=2 reaches gatehoused (recorded in the output).
@@ -71,11 +73,14 @@ socket = "$gh/admin.sock"
 [log]
 level = "warn,gatehouse::directory=info"
 EOF
-"$bin/gatehoused" --config "$gh/gatehouse.toml" </dev/null >"$gh/gatehoused.log" 2>&1 &
-gh_pid=$!
-running[$gh_pid]=gatehoused
 ctl() { "$bin/gatehousectl" --socket "$gh/admin.sock" "$@"; }
-for ((i = 0; i < 100; i++)); do ctl status >/dev/null 2>&1 && break; sleep 0.1; done
+gh_start() {
+	"$bin/gatehoused" --config "$gh/gatehouse.toml" </dev/null >>"$gh/gatehoused.log" 2>&1 &
+	gh_pid=$!
+	running[$gh_pid]=gatehoused
+	for ((i = 0; i < 100; i++)); do ctl status >/dev/null 2>&1 && break; sleep 0.1; done
+}
+gh_start
 printf 'sync-secret-0123\n' >"$out/bind.pw"
 ctl directory add CORP --url "ldap://127.0.0.1:$port" --bind-dn cn=sync,dc=example,dc=com \
 	--bind-password-file "$out/bind.pw" --base-dn ou=People,dc=example,dc=com \
@@ -140,4 +145,10 @@ EOF
 	step resync directory sync CORP
 	sleep 2
 	echo "2 s later: VmRSS $(( $(kb "$gh_pid" VmRSS) / 1024 )) MB"
-} | tee "$out.txt"
+	stop_pid "$gh_pid"
+	gh_start
+	sleep 1
+	echo "restarted: VmRSS $(( $(kb "$gh_pid" VmRSS) / 1024 )) MB"
+	step resync-fresh directory sync CORP
+} >"$out.txt"
+cat "$out.txt"
