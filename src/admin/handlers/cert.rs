@@ -25,18 +25,7 @@ fn view(c: &CertRecord) -> Value {
 }
 
 pub(super) async fn trust(ctx: &AdminContext, permit: &Permit, a: CertTrustArgs) -> HandlerResult {
-    if a.name.is_empty()
-        || a.name.len() > 64
-        || !a
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return Err(AdminError::invalid(format!(
-            "certificate name `{}`: 1-64 letters, digits, `-`, `_` or `.`",
-            a.name
-        )));
-    }
+    super::check_name("certificate", &a.name)?;
     let bytes = super::directory::decode_upload(&a.data_base64)?;
     let info = certs::inspect(&bytes).map_err(|e| AdminError::invalid(e.to_string()))?;
     permit.annotate("sha256_fingerprint", json!(info.sha256_fingerprint));

@@ -13,17 +13,7 @@ const MIN_SECRET: usize = 6;
 const RECOMMENDED_SECRET: usize = 16;
 
 fn check_name(name: &str) -> Result<(), AdminError> {
-    if name.is_empty()
-        || name.len() > 64
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return Err(AdminError::invalid(format!(
-            "client name `{name}`: use 1-64 letters, digits, `-`, `_` or `.`"
-        )));
-    }
-    Ok(())
+    super::check_name("client", name)
 }
 
 fn check_address(address: &str) -> Result<String, AdminError> {

@@ -62,6 +62,22 @@ impl From<StoreError> for AdminError {
 
 pub type HandlerResult = Result<Value, AdminError>;
 
+/// Names of clients, sites and certificates: short, and safe in logs, tables and paths.
+pub(crate) fn check_name(kind: &str, name: &str) -> Result<(), AdminError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::invalid(format!(
+            "{kind} name `{name}`: use 1-64 letters, digits, `-`, `_` or `.`"
+        )))
+    }
+}
+
 /// Progress updates for long commands, sent to the client as `{"id":N,"progress":…}`
 /// lines before the response. Dropped when the client reads too slowly.
 #[derive(Debug, Default, Clone)]

@@ -301,18 +301,24 @@ pub(super) async fn create(ctx: &AdminContext, permit: &Permit, a: RoleArgs) -> 
         },
     )?;
     check_grants(actor, &def)?;
+    save(ctx, permit, def, true).await
+}
+
+async fn save(ctx: &AdminContext, permit: &Permit, def: RoleDef, create: bool) -> HandlerResult {
+    let name = def.name.clone();
+    let created_by = permit.actor().name.clone();
     permit
         .commit(
             &ctx.store,
             vec![WriteOp::Admin(AdminOp::PutRole {
                 def,
-                created_by: actor.name.clone(),
-                create: true,
+                created_by,
+                create,
             })],
         )
         .await?;
     ctx.reload_roles()?;
-    show(ctx, &a.name)
+    show(ctx, &name)
 }
 
 pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: RoleArgs) -> HandlerResult {
@@ -358,18 +364,7 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: RoleArgs) -> Ha
         ..def.clone()
     };
     check_grants(actor, &changed)?;
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::Admin(AdminOp::PutRole {
-                def,
-                created_by: actor.name.clone(),
-                create: false,
-            })],
-        )
-        .await?;
-    ctx.reload_roles()?;
-    show(ctx, &a.name)
+    save(ctx, permit, def, false).await
 }
 
 pub(super) async fn delete(ctx: &AdminContext, permit: &Permit, name: &str) -> HandlerResult {

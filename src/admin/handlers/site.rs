@@ -16,16 +16,7 @@ fn view(s: &SiteRecord) -> Value {
 }
 
 fn check(name: &str, subnets: &[String], tz: &str) -> Result<Vec<String>, AdminError> {
-    if name.is_empty()
-        || name.len() > 64
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return Err(AdminError::invalid(format!(
-            "site name `{name}`: 1-64 letters, digits, `-`, `_` or `.`"
-        )));
-    }
+    super::check_name("site", name)?;
     if tz.is_empty()
         || !tz
             .chars()
