@@ -33,6 +33,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench targets too, unoptimised: only `cargo bench`
+    // (which passes --bench) measures.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("authz bench: skipped outside `cargo bench --bench authz`");
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
