@@ -16,4 +16,5 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-cargo test --locked --all-targets "$@"
+# Benches are measured with `cargo bench`, not run as tests.
+cargo test --locked --lib --bins --tests "$@"
