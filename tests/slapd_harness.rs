@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// Until tests/common/mod.rs declares `pub mod slapd;`.
-#[path = "common/slapd.rs"]
-mod slapd;
+mod common;
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt as _;
@@ -14,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use slapd::{SEED_TIMESTAMP, Slapd, SlapdOptions};
+use common::slapd::{self, SEED_TIMESTAMP, Slapd, SlapdOptions};
 
 fn text(out: &Output) -> String {
     format!(

@@ -72,15 +72,6 @@ impl AdminContext {
         Ok(())
     }
 
-    /// Role definitions only, for the pure role functions.
-    #[must_use]
-    pub fn role_defs(&self) -> HashMap<String, RoleDef> {
-        self.roles()
-            .iter()
-            .map(|(k, (d, _))| (k.clone(), d.clone()))
-            .collect()
-    }
-
     /// Effective rights of a role.
     ///
     /// # Errors
@@ -132,35 +123,38 @@ pub fn bind(path: &Path, group: &str) -> anyhow::Result<UnixListener> {
     Ok(listener)
 }
 
+/// (name, numeric id) of every entry of /etc/passwd or /etc/group (`name:x:id:…`).
+fn id_entries(path: &str) -> Vec<(String, u32)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            Some((name.to_string(), f.nth(1)?.parse().ok()?))
+        })
+        .collect()
+}
+
 fn group_id(name: &str) -> Option<u32> {
-    let text = std::fs::read_to_string("/etc/group").ok()?;
-    text.lines().find_map(|l| {
-        let mut f = l.split(':');
-        (f.next()? == name).then_some(())?;
-        f.nth(1)?.parse().ok()
-    })
+    id_entries("/etc/group")
+        .into_iter()
+        .find_map(|(n, id)| (n == name).then_some(id))
 }
 
 /// The uid of the Unix user `name`.
 #[must_use]
 pub fn user_id(name: &str) -> Option<u32> {
-    let text = std::fs::read_to_string("/etc/passwd").ok()?;
-    text.lines().find_map(|l| {
-        let mut f = l.split(':');
-        (f.next()? == name).then_some(())?;
-        f.nth(1)?.parse().ok()
-    })
+    id_entries("/etc/passwd")
+        .into_iter()
+        .find_map(|(n, id)| (n == name).then_some(id))
 }
 
 /// The login name of `uid`, for audit records.
 #[must_use]
 pub fn user_name(uid: u32) -> Option<String> {
-    let text = std::fs::read_to_string("/etc/passwd").ok()?;
-    text.lines().find_map(|l| {
-        let mut f = l.split(':');
-        let name = f.next()?;
-        (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
-    })
+    id_entries("/etc/passwd")
+        .into_iter()
+        .find_map(|(n, id)| (id == uid).then_some(n))
 }
 
 /// Accepts connections until `shutdown`.
@@ -339,11 +333,10 @@ pub fn target_facts(
     target: &Target,
 ) -> Result<TargetFacts, StoreError> {
     let store = &ctx.store;
-    let below = |role_name: &str| {
-        actor.rights.role.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
-            && !role_name.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
-            || role::is_strictly_below(&*ctx.roles(), role_name, &actor.rights.role)
-    };
+    // Every role but Super Administrator itself lies below Super Administrator, so this
+    // needs no special case for the break-glass administrators.
+    let roles = ctx.roles();
+    let below = |role_name: &str| role::is_strictly_below(&*roles, role_name, &actor.rights.role);
     Ok(match target {
         Target::Role(name) => {
             ctx.roles()

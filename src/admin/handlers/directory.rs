@@ -59,72 +59,44 @@ fn view(d: &DirectoryRecord) -> Value {
 
 /// Applies the given fields onto `spec`.
 fn merge(mut spec: DirectorySpec, a: &DirectoryArgs) -> DirectorySpec {
-    if let Some(n) = &a.new_name {
-        spec.name.clone_from(n);
+    fn put<T: Clone>(dst: &mut T, src: Option<&T>) {
+        if let Some(v) = src {
+            dst.clone_from(v);
+        }
     }
-    if let Some(v) = &a.urls {
-        spec.urls.clone_from(v);
-    }
-    if let Some(v) = &a.bind_dn {
-        spec.bind_dn.clone_from(v);
-    }
-    if let Some(v) = &a.base_dns {
-        spec.base_dns.clone_from(v);
-    }
-    if let Some(v) = &a.user_filter {
-        spec.user_filter.clone_from(v);
-    }
-    if let Some(v) = &a.username_attribute {
-        spec.attributes.username.clone_from(v);
-    }
-    if let Some(v) = &a.email_attribute {
-        spec.attributes.email.clone_from(v);
-    }
-    if let Some(v) = &a.display_name_attribute {
-        spec.attributes.display_name.clone_from(v);
-    }
-    if let Some(v) = &a.groups_attribute {
-        spec.attributes.groups.clone_from(v);
-    }
-    if let Some(v) = a.disabled_flag {
-        spec.attributes.disabled = v;
-    }
-    if let Some(v) = a.starttls {
-        spec.starttls = v;
-    }
-    if let Some(v) = &a.ca_certs {
-        spec.ca_certs.clone_from(v);
-    }
-    if let Some(v) = &a.ous {
-        spec.ous.clone_from(v);
-    }
-    if let Some(v) = a.page_size {
-        spec.page_size = v;
-    }
-    if let Some(v) = a.connect_timeout_secs {
-        spec.connect_timeout_secs = v;
-    }
-    if let Some(v) = a.search_timeout_secs {
-        spec.search_timeout_secs = v;
-    }
+    put(&mut spec.urls, a.urls.as_ref());
+    put(&mut spec.bind_dn, a.bind_dn.as_ref());
+    put(&mut spec.base_dns, a.base_dns.as_ref());
+    put(&mut spec.user_filter, a.user_filter.as_ref());
+    put(&mut spec.attributes.username, a.username_attribute.as_ref());
+    put(&mut spec.attributes.email, a.email_attribute.as_ref());
+    put(
+        &mut spec.attributes.display_name,
+        a.display_name_attribute.as_ref(),
+    );
+    put(&mut spec.attributes.groups, a.groups_attribute.as_ref());
+    put(&mut spec.attributes.disabled, a.disabled_flag.as_ref());
+    put(&mut spec.starttls, a.starttls.as_ref());
+    put(&mut spec.ca_certs, a.ca_certs.as_ref());
+    put(&mut spec.ous, a.ous.as_ref());
+    put(&mut spec.page_size, a.page_size.as_ref());
+    put(
+        &mut spec.connect_timeout_secs,
+        a.connect_timeout_secs.as_ref(),
+    );
+    put(
+        &mut spec.search_timeout_secs,
+        a.search_timeout_secs.as_ref(),
+    );
+    put(&mut spec.full_schedule, a.full_schedule.as_ref());
+    put(
+        &mut spec.disable_threshold_percent,
+        a.disable_threshold_percent.as_ref(),
+    );
+    put(&mut spec.retention_days, a.retention_days.as_ref());
+    put(&mut spec.bind_pool_size, a.bind_pool_size.as_ref());
     if let Some(v) = &a.schedule {
-        spec.schedule = if v.is_empty() || v == "manual" {
-            None
-        } else {
-            Some(v.clone())
-        };
-    }
-    if let Some(v) = &a.full_schedule {
-        spec.full_schedule.clone_from(v);
-    }
-    if let Some(v) = a.disable_threshold_percent {
-        spec.disable_threshold_percent = v;
-    }
-    if let Some(v) = a.retention_days {
-        spec.retention_days = v;
-    }
-    if let Some(v) = a.bind_pool_size {
-        spec.bind_pool_size = v;
+        spec.schedule = (!v.is_empty() && v != "manual").then(|| v.clone());
     }
     spec
 }

@@ -6,7 +6,7 @@ use super::{AdminError, HandlerResult};
 use crate::admin::authz::Permit;
 use crate::admin::command::{PendingUpdateArgs, parse_user};
 use crate::admin::server::AdminContext;
-use crate::store::{NewUser, UserChanges, UserRecord, UserStatus, WriteOp};
+use crate::store::{NewUser, UserRecord, UserStatus, WriteOp};
 
 const MAX_ROWS: usize = 100_000;
 
@@ -172,19 +172,7 @@ pub(super) async fn update(
     a: PendingUpdateArgs,
 ) -> HandlerResult {
     let u = find_pending(ctx, &a.user)?;
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::UpdateUser {
-                domain: u.domain.clone(),
-                name: u.name.clone(),
-                changes: UserChanges {
-                    display_name: a.display_name,
-                    email: a.email,
-                },
-            }],
-        )
-        .await?;
+    super::user::update_fields(ctx, permit, &u, a.display_name, a.email).await?;
     Ok(json!({"user": view(&find_pending(ctx, &a.user)?)}))
 }
 

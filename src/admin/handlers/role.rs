@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{AdminError, HandlerResult};
-use crate::admin::authz::role::{self, RoleDef, SUPER_ADMINISTRATOR};
+use crate::admin::authz::role::{self, RoleDef, RoleLookup as _, SUPER_ADMINISTRATOR};
 use crate::admin::authz::{self, AccessLevel, Actor, ComputerScope, Permit, Rights, UserScope};
 use crate::admin::command::{
     AdminAddArgs, AdminRoleArgs, ExplainArgs, Requirement, RoleArgs, Target,
@@ -33,17 +33,37 @@ fn conflict(message: impl Into<String>) -> AdminError {
     }
 }
 
-fn parse_ops(list: &[String]) -> Result<Option<BTreeMap<Operation, AccessLevel>>, AdminError> {
+/// A restriction list as given: `same` (as the parent), `*` (everything) or items.
+enum ListArg<'a> {
+    Same,
+    All,
+    Items(Vec<&'a str>),
+}
+
+fn list_arg(list: &[String], sep: char) -> ListArg<'_> {
     if list.len() == 1 && list[0] == "same" {
-        return Ok(None);
+        return ListArg::Same;
     }
+    if list.iter().any(|s| s == "*") {
+        return ListArg::All;
+    }
+    ListArg::Items(
+        list.iter()
+            .flat_map(|s| s.split(sep))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect(),
+    )
+}
+
+fn parse_ops(list: &[String]) -> Result<Option<BTreeMap<Operation, AccessLevel>>, AdminError> {
+    let items = match list_arg(list, ',') {
+        ListArg::Same => return Ok(None),
+        ListArg::All => Operation::ALL.iter().map(|o| o.id()).collect(),
+        ListArg::Items(items) => items,
+    };
     let mut out = BTreeMap::new();
-    for item in list
-        .iter()
-        .flat_map(|s| s.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for item in items {
         let (id, level) = match item.split_once(':') {
             Some((id, "own")) => (id, AccessLevel::Own),
             Some((id, "all")) => (id, AccessLevel::All),
@@ -65,19 +85,13 @@ fn parse_ops(list: &[String]) -> Result<Option<BTreeMap<Operation, AccessLevel>>
 }
 
 fn parse_user_scope(list: &[String]) -> Result<Option<UserScope>, AdminError> {
-    if list.len() == 1 && list[0] == "same" {
-        return Ok(None);
-    }
-    if list.iter().any(|s| s == "*") {
-        return Ok(Some(UserScope::Everything));
-    }
+    let items = match list_arg(list, ';') {
+        ListArg::Same => return Ok(None),
+        ListArg::All => return Ok(Some(UserScope::Everything)),
+        ListArg::Items(items) => items,
+    };
     let mut out = Vec::new();
-    for item in list
-        .iter()
-        .flat_map(|s| s.split(';'))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for item in items {
         match item.split_once(':') {
             Some((d, ou)) if !d.is_empty() && ou.contains('=') => {
                 out.push((d.to_string(), Some(ou.to_string())))
@@ -97,19 +111,13 @@ fn parse_computer_scope(
     ctx: &AdminContext,
     list: &[String],
 ) -> Result<Option<ComputerScope>, AdminError> {
-    if list.len() == 1 && list[0] == "same" {
-        return Ok(None);
-    }
-    if list.iter().any(|s| s == "*") {
-        return Ok(Some(ComputerScope::Everything));
-    }
+    let items = match list_arg(list, ',') {
+        ListArg::Same => return Ok(None),
+        ListArg::All => return Ok(Some(ComputerScope::Everything)),
+        ListArg::Items(items) => items,
+    };
     let mut sites = Vec::new();
-    for s in list
-        .iter()
-        .flat_map(|s| s.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for s in items {
         if ctx.store.site(s)?.is_none() && !s.eq_ignore_ascii_case(&ctx.site) {
             return Err(AdminError::invalid(format!(
                 "computer_scope: no site named {s} (gatehousectl site add {s})"
@@ -161,13 +169,13 @@ fn check_grants(actor: &Actor, def: &RoleDef) -> Result<(), AdminError> {
 
 /// Whether `actor` may put a role under `parent` (their own role or one below it).
 fn check_parent(ctx: &AdminContext, actor: &Actor, parent: &str) -> Result<String, AdminError> {
-    let defs = ctx.role_defs();
+    let defs = ctx.roles();
     let parent_def = defs
-        .get(&parent.to_lowercase())
+        .role(&parent.to_lowercase())
         .ok_or_else(|| AdminError::invalid(format!("parent: no role named {parent}")))?;
     let mine = &actor.rights.role;
     if !(parent_def.name.eq_ignore_ascii_case(mine)
-        || role::is_strictly_below(&defs, &parent_def.name, mine))
+        || role::is_strictly_below(&*defs, &parent_def.name, mine))
     {
         return Err(denied(format!(
             "permission denied: {} is not your role or below it",
@@ -225,12 +233,12 @@ pub(super) fn list(ctx: &AdminContext) -> HandlerResult {
 }
 
 pub(super) fn show(ctx: &AdminContext, name: &str) -> HandlerResult {
-    let defs = ctx.role_defs();
+    let defs = ctx.roles();
     let def = defs
-        .get(&name.to_lowercase())
+        .role(&name.to_lowercase())
         .ok_or_else(|| AdminError::not_found(format!("role {name}")))?;
-    let eff = role::effective(&defs, name).map_err(|e| conflict(e.to_string()))?;
-    let ancestry: Vec<String> = role::ancestry(&defs, name)
+    let eff = role::effective(&*defs, name).map_err(|e| conflict(e.to_string()))?;
+    let ancestry: Vec<String> = role::ancestry(&*defs, name)
         .map_err(|e| conflict(e.to_string()))?
         .iter()
         .map(|r| r.name.clone())
@@ -323,9 +331,9 @@ async fn save(ctx: &AdminContext, permit: &Permit, def: RoleDef, create: bool) -
 
 pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: RoleArgs) -> HandlerResult {
     let actor = permit.actor();
-    let defs = ctx.role_defs();
+    let defs = ctx.roles();
     let current = defs
-        .get(&a.name.to_lowercase())
+        .role(&a.name.to_lowercase())
         .cloned()
         .ok_or_else(|| AdminError::not_found(format!("role {}", a.name)))?;
     if current.name == SUPER_ADMINISTRATOR {
@@ -336,7 +344,7 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: RoleArgs) -> Ha
     let mut def = build_def(ctx, &a, current.clone())?;
     if let Some(p) = &a.parent {
         let p = check_parent(ctx, actor, p)?;
-        if p.eq_ignore_ascii_case(&def.name) || role::is_strictly_below(&defs, &p, &def.name) {
+        if p.eq_ignore_ascii_case(&def.name) || role::is_strictly_below(&*defs, &p, &def.name) {
             return Err(AdminError::invalid(format!(
                 "parent: {p} is {} itself or below it (a role cannot descend from itself)",
                 def.name
@@ -368,16 +376,16 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: RoleArgs) -> Ha
 }
 
 pub(super) async fn delete(ctx: &AdminContext, permit: &Permit, name: &str) -> HandlerResult {
-    let defs = ctx.role_defs();
+    let defs = ctx.roles();
     let def = defs
-        .get(&name.to_lowercase())
+        .role(&name.to_lowercase())
         .ok_or_else(|| AdminError::not_found(format!("role {name}")))?;
     if def.name == SUPER_ADMINISTRATOR {
         return Err(denied(
             "permission denied: the Super Administrator role cannot be deleted",
         ));
     }
-    if let Some(child) = defs.values().find(|r| {
+    if let Some(child) = defs.values().map(|(d, _)| d).find(|r| {
         r.parent
             .as_deref()
             .is_some_and(|p| p.eq_ignore_ascii_case(&def.name))
@@ -485,13 +493,13 @@ pub(super) fn explain(ctx: &AdminContext, a: &ExplainArgs) -> HandlerResult {
 // --- administrators ------------------------------------------------------------------------
 
 fn may_assign(ctx: &AdminContext, actor: &Actor, role_name: &str) -> Result<String, AdminError> {
-    let defs = ctx.role_defs();
+    let defs = ctx.roles();
     let def = defs
-        .get(&role_name.to_lowercase())
+        .role(&role_name.to_lowercase())
         .ok_or_else(|| AdminError::invalid(format!("role: no role named {role_name}")))?;
     let mine = &actor.rights.role;
     let super_admin = mine.eq_ignore_ascii_case(SUPER_ADMINISTRATOR);
-    if !(super_admin || role::is_strictly_below(&defs, &def.name, mine)) {
+    if !(super_admin || role::is_strictly_below(&*defs, &def.name, mine)) {
         return Err(denied(format!(
             "permission denied: you can only assign roles below {mine}"
         )));

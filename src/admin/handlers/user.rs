@@ -200,6 +200,35 @@ pub(super) fn list(ctx: &AdminContext, permit: &Permit, a: &UserListArgs) -> Han
     Ok(json!({"users": users}))
 }
 
+/// Changes a user's descriptive fields (shared by `user edit` and `pending update`).
+pub(super) async fn update_fields(
+    ctx: &AdminContext,
+    permit: &Permit,
+    u: &UserRecord,
+    display_name: Option<String>,
+    email: Option<String>,
+) -> Result<(), AdminError> {
+    if display_name.is_none() && email.is_none() {
+        return Err(AdminError::invalid(
+            "nothing to change: give --display-name or --email",
+        ));
+    }
+    permit
+        .commit(
+            &ctx.store,
+            vec![WriteOp::UpdateUser {
+                domain: u.domain.clone(),
+                name: u.name.clone(),
+                changes: UserChanges {
+                    display_name,
+                    email,
+                },
+            }],
+        )
+        .await?;
+    Ok(())
+}
+
 fn find(ctx: &AdminContext, user: &str) -> Result<UserRecord, AdminError> {
     let (domain, name) = parse_user(user);
     ctx.store
@@ -213,24 +242,7 @@ pub(super) fn show(ctx: &AdminContext, user: &str) -> HandlerResult {
 
 pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: UserEditArgs) -> HandlerResult {
     let u = find(ctx, &a.user)?;
-    if a.display_name.is_none() && a.email.is_none() {
-        return Err(AdminError::invalid(
-            "nothing to change: give --display-name or --email",
-        ));
-    }
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::UpdateUser {
-                domain: u.domain.clone(),
-                name: u.name.clone(),
-                changes: UserChanges {
-                    display_name: a.display_name,
-                    email: a.email,
-                },
-            }],
-        )
-        .await?;
+    update_fields(ctx, permit, &u, a.display_name, a.email).await?;
     show(ctx, &a.user)
 }
 
