@@ -296,9 +296,8 @@ impl RadiusContext {
         if found.is_some() || explicit {
             return found;
         }
-        match self.store.users_named(name) {
-            Ok(mut v) if v.len() == 1 => v.pop(),
-            Ok(_) => None,
+        match self.store.unique_user_named_cached(name) {
+            Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "user lookup failed");
                 None

@@ -29,6 +29,10 @@ use crate::audit::chain::{ChainBreak, ChainedRecord, GENESIS, StoredEvent, Verif
 use secrets::Sealer;
 use writer::{Job, Writer};
 
+/// The user-cache key under which plain names (no domain) are cached; no domain can be
+/// named `*`.
+const ANY_DOMAIN: &str = "*";
+
 /// Jobs waiting for the writer; senders wait (back-pressure) beyond it.
 const WRITE_QUEUE: usize = 8192;
 
@@ -262,9 +266,28 @@ impl Store {
         Ok(rec)
     }
 
+    /// The one user of any domain with this name, when exactly one exists, through the
+    /// same cache (keyed under a domain no real domain can be named): a plain User-Name
+    /// that is not local must not cost an uncached read on every request.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn unique_user_named_cached(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        if let Some(hit) = self.inner.users.get(ANY_DOMAIN, name) {
+            return Ok(hit);
+        }
+        let read_at = self.inner.users.current();
+        let mut found = self.users_named(name)?;
+        let rec = if found.len() == 1 { found.pop() } else { None };
+        self.inner.users.put(ANY_DOMAIN, name, read_at, rec.clone());
+        Ok(rec)
+    }
+
     /// Tells the cache about a last-login time that is being written.
     pub fn note_login(&self, domain: &str, name: &str, at: crate::time::UnixTime) {
         self.inner.users.touch_login(domain, name, at);
+        // The same record may also be cached as the unique user of that name.
+        self.inner.users.touch_login(ANY_DOMAIN, name, at);
     }
 
     /// A user by domain and name (case-insensitive).
