@@ -135,32 +135,8 @@ secret_file="$work/secret"
 (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(18).replace("-", "x").replace("_", "y"))' >"$secret_file")
 
 # --- cleanup: every server this script starts is stopped on exit -----------------------------
-declare -A running=() # pid -> kind (gatehouse|freeradius)
-
-stop_pid() { # stop_pid PID
-	local pid="$1" i
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		say "pid $pid did not stop after SIGTERM; killing it"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true # only works for our own children (gatehoused)
-	unset "running[$pid]"
-}
-
-cleanup() {
-	local pid
-	for pid in "${!running[@]}"; do
-		stop_pid "$pid"
-	done
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 free_ports() { # prints two free UDP ports on 127.0.0.1
 	python3 - <<'EOF'

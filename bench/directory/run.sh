@@ -147,29 +147,8 @@ bindpw_file="$work/bind.pw"
 (umask 077 && printf '%s\n' "$SYNC_PASSWORD" >"$bindpw_file")
 
 # --- cleanup ---------------------------------------------------------------------------------
-declare -A running=() # pid -> what
-
-stop_pid() { # stop_pid PID: SIGTERM, wait up to 10 s, SIGKILL
-	local pid="$1" i
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		say "pid $pid (${running[$pid]:-?}) ignored SIGTERM; killing it"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-	unset "running[$pid]"
-}
-cleanup() {
-	local pid
-	for pid in "${!running[@]}"; do stop_pid "$pid"; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # --- helpers ---------------------------------------------------------------------------------
 now() { date +%s.%N; }

@@ -36,19 +36,9 @@ out="$root/bench-out/directory/$name"
 rm -rf -- "$out" "$out.txt"
 mkdir -p "$out"
 
-declare -A running=()
-stop_pid() {
-	local pid="$1" i
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	unset "running[$pid]"
-}
-cleanup() { local p; for p in "${!running[@]}"; do stop_pid "$p"; done; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+say() { printf 'sync-memory: %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 slapd_pid="$("$here/start-slapd.sh" --dir "$out/slapd" --users "$users" --size-limit 1000 2>"$out/slapd.start.log")" ||
 	{ cat "$out/slapd.start.log" >&2; die "slapd did not start"; }
