@@ -508,7 +508,7 @@ if ((perf)); then
 	profile_pt freeradius
 fi
 
-cleanup
+stop_all
 echo "elapsed_s=$((SECONDS - started))" >>"$raw/env.txt"
 python3 "$here/report.py" --raw "$raw" --out "$outbase/$name.md" >/dev/null
 say "done in $((SECONDS - started)) s: $outbase/$name.md"
