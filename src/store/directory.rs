@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::model::{LOCAL_DOMAIN, UserStatus};
+use super::model::UserStatus;
 use super::secrets::{Sealer, SecretBytes};
 use super::{Store, StoreError};
 use crate::directory::map::DirectoryUser;
@@ -466,10 +466,4 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?)
         })
     }
-}
-
-/// Whether `domain` is the appliance's own.
-#[must_use]
-pub fn is_local(domain: &str) -> bool {
-    domain.eq_ignore_ascii_case(LOCAL_DOMAIN)
 }

@@ -363,34 +363,6 @@ impl Store {
         })
     }
 
-    /// Accounting sessions, most recently updated first.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub fn acct_sessions(&self, limit: u32) -> Result<Vec<AcctSession>, StoreError> {
-        self.with_reader(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT client, session_id, user_name, started_at, updated_at, stopped_at,
-                        session_time, input_octets, output_octets
-                 FROM acct_session ORDER BY updated_at DESC LIMIT ?1",
-            )?;
-            let rows = stmt.query_map(params![limit], |r| {
-                Ok(AcctSession {
-                    client: r.get(0)?,
-                    session_id: r.get(1)?,
-                    user_name: r.get(2)?,
-                    started_at: r.get(3)?,
-                    updated_at: r.get(4)?,
-                    stopped_at: r.get(5)?,
-                    session_time: r.get(6)?,
-                    input_octets: r.get(7)?,
-                    output_octets: r.get(8)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
     /// Number of stored accounting events.
     ///
     /// # Errors

@@ -114,16 +114,3 @@ pub struct AcctRecord {
     /// Attributes as `Name=value` text, one per line, for later reports.
     pub attributes: String,
 }
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AcctSession {
-    pub client: String,
-    pub session_id: String,
-    pub user_name: Option<String>,
-    pub started_at: Option<UnixTime>,
-    pub updated_at: UnixTime,
-    pub stopped_at: Option<UnixTime>,
-    pub session_time: Option<i64>,
-    pub input_octets: Option<i64>,
-    pub output_octets: Option<i64>,
-}
