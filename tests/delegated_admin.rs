@@ -284,6 +284,25 @@ fn scope_own_and_denials_through_the_socket() {
         ],
     );
     assert_eq!(code(&out), 3, "{}", err(&out));
+    // Moving its own client to a site outside its scope is refused at the choke point.
+    let out = as_(
+        &d,
+        "hqadmin",
+        &["client", "edit", "hq-sw", "--site", "Branch"],
+    );
+    assert_eq!(code(&out), 3, "{}", err(&out));
+    let moved = d.ctl_json(
+        &[
+            "audit",
+            "list",
+            "--operation",
+            "client.edit",
+            "--limit",
+            "1",
+        ],
+        "",
+    );
+    assert_eq!(moved["records"][0]["outcome"], "denied", "{moved}");
     // Missing operation names the operation.
     let out = as_(&d, "hqadmin", &["client", "delete", "hq-sw"]);
     assert_eq!(code(&out), 0, "{}", err(&out));

@@ -407,6 +407,11 @@ pub enum Target {
     Appliance,
     /// An existing RADIUS client, by name.
     Client(String),
+    /// An existing client being moved to another site: both sites must be in scope.
+    ClientMove {
+        name: String,
+        site: String,
+    },
     /// A client about to be created at a site.
     NewClient {
         site: Option<String>,
@@ -575,7 +580,14 @@ impl Command {
                 Requirement::read(Family::RadiusClient, Target::Client(a.name.clone()))
             }
             Command::ClientEdit(a) => {
-                Requirement::ops(&[O::RadiusClientUpdate], Target::Client(a.name.clone()))
+                let target = match &a.site {
+                    Some(site) => Target::ClientMove {
+                        name: a.name.clone(),
+                        site: site.clone(),
+                    },
+                    None => Target::Client(a.name.clone()),
+                };
+                Requirement::ops(&[O::RadiusClientUpdate], target)
             }
             Command::ClientDelete(a) => {
                 Requirement::ops(&[O::RadiusClientDelete], Target::Client(a.name.clone()))
@@ -692,7 +704,7 @@ impl Command {
     pub fn audit_target(&self) -> String {
         match self.requirement().target {
             Target::Appliance | Target::Listing => String::new(),
-            Target::Client(n) => format!("client:{n}"),
+            Target::Client(n) | Target::ClientMove { name: n, .. } => format!("client:{n}"),
             Target::NewClient { .. } => match self {
                 Command::ClientAdd(a) => format!("client:{}", a.name),
                 _ => String::new(),

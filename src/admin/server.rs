@@ -371,7 +371,7 @@ pub fn target_facts(
                     ..TargetFacts::default()
                 })
         }
-        Target::Client(name) => {
+        Target::Client(name) | Target::ClientMove { name, .. } => {
             store
                 .client(name)?
                 .map_or_else(TargetFacts::default, |c| TargetFacts {

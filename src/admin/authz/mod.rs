@@ -198,13 +198,20 @@ fn check(actor: &Actor, req: &Requirement, facts: &TargetFacts) -> Result<(), De
     }
     match &req.target {
         Target::Appliance | Target::Listing => Ok(()),
-        Target::Client(name) => {
+        Target::Client(name) | Target::ClientMove { name, .. } => {
             let what = format!("client {name}");
             if !facts.exists {
                 return Err(Denied::NotFound { what });
             }
             if !rights.can_see_site(facts.site.as_deref().unwrap_or_default()) {
                 return Err(Denied::OutOfScope { what });
+            }
+            if let Target::ClientMove { site, .. } = &req.target
+                && !rights.can_see_site(site)
+            {
+                return Err(Denied::CreateOutOfScope {
+                    why: format!("site {site}"),
+                });
             }
             check_owner(actor, own_only, facts)
         }

@@ -158,14 +158,6 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: ClientEditArgs)
     if let Some(site) = &a.site {
         check_site(ctx, site)?;
     }
-    if let Some(site) = &a.site
-        && !permit.actor().rights.can_see_site(site)
-    {
-        return Err(AdminError {
-            code: crate::admin::proto::ErrorCode::PermissionDenied,
-            message: format!("permission denied: site {site} is outside your scope"),
-        });
-    }
     permit
         .commit(
             &ctx.store,
