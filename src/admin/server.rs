@@ -465,6 +465,12 @@ pub async fn dispatch(
             authz::Denied::LockedDown.to_string(),
         );
     }
+    // Records the RADIUS path queued without waiting (audit rows, logins) must be visible
+    // to what this request reads.
+    if let Err(e) = ctx.store.settle().await {
+        tracing::error!(error = %e, "settling queued writes failed");
+        return Response::err(id, ErrorCode::Internal, "the store is unavailable");
+    }
     let facts = match target_facts(ctx, &actor, &requirement.target) {
         Ok(f) => f,
         Err(e) => {

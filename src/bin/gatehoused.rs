@@ -9,6 +9,12 @@ use clap::Parser;
 use gatehouse::config::{self, Config};
 use gatehouse::service::{logging, run};
 
+/// mimalloc frees memory allocated by another thread without taking that thread's lock:
+/// every request's buffers and audit record are made on a RADIUS worker and freed on the
+/// store writer, which under glibc malloc contended on the arena locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "gatehoused",

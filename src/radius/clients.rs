@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use super::cidr::{IpNet, canonical};
 use super::counters::ClientCounters;
+use super::proto::crypto::MacKey;
 use super::ratelimit::TokenBucket;
 use crate::store::{ClientRecord, SecretBytes};
 
@@ -19,6 +20,8 @@ pub struct Client {
     pub name: String,
     pub network: IpNet,
     pub secret: SecretBytes,
+    /// The secret keyed for HMAC-MD5 once, for every Message-Authenticator.
+    pub mac_key: MacKey,
     pub site: String,
     pub require_message_authenticator: bool,
     pub counters: Arc<ClientCounters>,
@@ -89,12 +92,17 @@ impl Clients {
                     continue;
                 }
             };
+            let Some(mac_key) = MacKey::new(rec.secret.expose()) else {
+                tracing::error!(client = %rec.name, "client skipped: its secret cannot key HMAC-MD5");
+                continue;
+            };
             let rate = rec.rate_limit.unwrap_or(default_rate_limit);
             let client = Arc::new(Client {
                 counters: Arc::clone(counters.entry(rec.name.clone()).or_default()),
                 name: rec.name,
                 network,
                 secret: rec.secret,
+                mac_key,
                 site: rec.site,
                 require_message_authenticator: rec.require_message_authenticator,
                 limiter: (rate > 0).then(|| Mutex::new(TokenBucket::new(rate, now))),

@@ -41,54 +41,14 @@ pub enum Begin {
     Replay(Arc<[u8]>),
 }
 
-/// A fast keyed hash for request keys. SipHash costs more than the rest of a duplicate
-/// check; the request authenticator is already random, and a per-process random seed
-/// keeps a client from steering entries into one bucket.
-#[derive(Debug, Clone, Copy)]
-struct SeededHash(u64);
-
-impl std::hash::BuildHasher for SeededHash {
-    type Hasher = FoldHasher;
-
-    fn build_hasher(&self) -> FoldHasher {
-        FoldHasher(self.0)
-    }
-}
-
-#[derive(Debug)]
-struct FoldHasher(u64);
-
-impl std::hash::Hasher for FoldHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        // A final avalanche so that the low bits, which pick the bucket, depend on all input.
-        let mut x = self.0;
-        x ^= x >> 33;
-        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        x ^ (x >> 33)
-    }
-}
-
-fn random_seed() -> u64 {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_err() {
-        // Fall back to the address of a stack value: still differs per process.
-        return std::ptr::addr_of!(b) as u64;
-    }
-    u64::from_le_bytes(b)
-}
+/// SipHash costs more than the rest of a duplicate check. foldhash is several times
+/// faster and is seeded per process at random, which keeps a client from steering entries
+/// into one bucket.
+type KeyHasher = foldhash::fast::RandomState;
 
 #[derive(Debug)]
 struct Inner {
-    map: HashMap<RequestKey, Entry, SeededHash>,
+    map: HashMap<RequestKey, Entry, KeyHasher>,
     order: VecDeque<(Instant, RequestKey, u64)>,
     next_generation: u64,
 }
@@ -105,10 +65,7 @@ impl DedupCache {
     pub fn new(window: Duration, capacity: usize) -> Self {
         Self {
             inner: Mutex::new(Inner {
-                map: HashMap::with_capacity_and_hasher(
-                    capacity.min(65_536),
-                    SeededHash(random_seed()),
-                ),
+                map: HashMap::with_capacity_and_hasher(capacity.min(65_536), KeyHasher::default()),
                 order: VecDeque::new(),
                 next_generation: 0,
             }),

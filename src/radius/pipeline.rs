@@ -160,11 +160,15 @@ impl RadiusContext {
             Code::AccountingRequest => self.accounting_request(&view, &client).await,
             _ => None,
         };
-        let encoded = reply.and_then(|p| match p.encode_response(&view, client.secret.expose()) {
-            Ok(bytes) => Some(Arc::<[u8]>::from(bytes)),
-            Err(e) => {
-                tracing::error!(client = %client.name, error = %e, "could not encode reply");
-                None
+        let encoded = reply.and_then(|p| {
+            let mut out = Vec::with_capacity(64);
+            match p.encode_response_keyed(&view, client.secret.expose(), &client.mac_key, &mut out)
+            {
+                Ok(()) => Some(Arc::<[u8]>::from(out)),
+                Err(e) => {
+                    tracing::error!(client = %client.name, error = %e, "could not encode reply");
+                    None
+                }
             }
         });
         match &encoded {
@@ -287,7 +291,12 @@ impl RadiusContext {
 
     /// `DOMAIN\\name` and `name@DOMAIN` name the domain; a plain name is a local user, or
     /// else the one directory user of that name when exactly one exists.
-    fn find_user(&self, given: &str, domain: &str, name: &str) -> Option<crate::store::UserRecord> {
+    fn find_user(
+        &self,
+        given: &str,
+        domain: &str,
+        name: &str,
+    ) -> Option<Arc<crate::store::UserRecord>> {
         let explicit = given.contains('\\') || given.contains('@');
         let found = self.store.user_cached(domain, name).unwrap_or_else(|e| {
             tracing::error!(error = %e, "user lookup failed");
@@ -365,26 +374,28 @@ fn check_integrity(
     client: &Client,
     transport: Transport,
 ) -> Result<(), DropReason> {
-    let secret = client.secret.expose();
+    let key = &client.mac_key;
     match (view.code(), transport) {
         (Code::AccessRequest, Transport::Auth) => {
-            match crypto::verify_message_authenticator(view, secret, None) {
+            match crypto::verify_message_authenticator_keyed(view, key, None) {
                 MaCheck::Valid => Ok(()),
                 MaCheck::Missing if !client.require_message_authenticator => Ok(()),
                 MaCheck::Missing => Err(DropReason::MessageAuthenticatorMissing),
                 MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
             }
         }
-        (Code::StatusServer, _) => match crypto::verify_message_authenticator(view, secret, None) {
-            MaCheck::Valid => Ok(()),
-            MaCheck::Missing => Err(DropReason::MessageAuthenticatorMissing),
-            MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
-        },
+        (Code::StatusServer, _) => {
+            match crypto::verify_message_authenticator_keyed(view, key, None) {
+                MaCheck::Valid => Ok(()),
+                MaCheck::Missing => Err(DropReason::MessageAuthenticatorMissing),
+                MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
+            }
+        }
         (Code::AccountingRequest, Transport::Acct) => {
-            if !crypto::verify_accounting_request(view, secret) {
+            if !crypto::verify_accounting_request(view, client.secret.expose()) {
                 return Err(DropReason::BadRequestAuthenticator);
             }
-            match crypto::verify_message_authenticator(view, secret, None) {
+            match crypto::verify_message_authenticator_keyed(view, key, None) {
                 MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
                 _ => Ok(()),
             }

@@ -27,7 +27,7 @@ pub use writer::{WriteOp, WriteSummary};
 
 use crate::audit::chain::{ChainBreak, ChainedRecord, GENESIS, StoredEvent, Verifier};
 use secrets::Sealer;
-use writer::{Job, Writer};
+use writer::{Job, Writer, WriterSignal};
 
 /// The user-cache key under which plain names (no domain) are cached; no domain can be
 /// named `*`.
@@ -72,6 +72,7 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     sealer: Arc<Sealer>,
     tx: mpsc::Sender<Job>,
+    signal: Arc<WriterSignal>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     users: user_cache::UserCache,
 }
@@ -111,7 +112,13 @@ impl Store {
         migrations::migrate(&mut conn)?;
         admin::seed_roles(&conn)?;
         let users = user_cache::UserCache::default();
-        let writer = Writer::new(conn, Arc::clone(&sealer), users.generation())?;
+        let signal = Arc::new(WriterSignal::default());
+        let writer = Writer::new(
+            conn,
+            Arc::clone(&signal),
+            Arc::clone(&sealer),
+            users.generation(),
+        )?;
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
@@ -126,6 +133,7 @@ impl Store {
                 readers: Mutex::new(Vec::new()),
                 sealer,
                 tx,
+                signal,
                 writer_thread: Mutex::new(Some(handle)),
                 users,
             }),
@@ -142,15 +150,25 @@ impl Store {
     /// # Errors
     /// The first failing operation's error (nothing of the job is applied), or a commit failure.
     pub async fn write(&self, ops: Vec<WriteOp>) -> Result<WriteSummary, StoreError> {
+        self.write_waited(ops, true).await
+    }
+
+    async fn write_waited(
+        &self,
+        ops: Vec<WriteOp>,
+        durable: bool,
+    ) -> Result<WriteSummary, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.inner
             .tx
             .send(Job {
                 ops,
                 reply: Some(reply),
+                durable,
             })
             .await
             .map_err(|_| StoreError::Closed)?;
+        self.inner.signal.waited_job_queued();
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -158,17 +176,37 @@ impl Store {
     /// (the audit of an authentication decision, a last-login time). When the queue is full
     /// this waits for room rather than dropping the record.
     pub async fn write_detached(&self, ops: Vec<WriteOp>) {
-        let job = Job { ops, reply: None };
-        if let Err(mpsc::error::TrySendError::Full(job)) = self.inner.tx.try_send(job)
-            && self.inner.tx.send(job).await.is_err()
-        {
+        let job = Job {
+            ops,
+            reply: None,
+            durable: false,
+        };
+        self.inner.signal.detached_job_queued();
+        let sent = match self.inner.tx.try_send(job) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(job)) => self.inner.tx.send(job).await.is_ok(),
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        };
+        if !sent {
+            self.inner.signal.detached_job_lost();
             tracing::warn!("store closed: a background record was not written");
         }
     }
 
-    /// Waits until everything queued before this call is committed.
+    /// Waits until everything queued before this call is committed and synced.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.write(Vec::new()).await.map(|_| ())
+    }
+
+    /// Waits until detached records queued before this call (which the writer may be
+    /// holding back to commit in bulk) are visible to readers; free when there are none.
+    /// Readers that must see the effects of earlier requests (an administrator's
+    /// `audit list` right after a login) call this first.
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        if self.inner.signal.pending_detached() == 0 {
+            return Ok(());
+        }
+        self.write_waited(Vec::new(), false).await.map(|_| ())
     }
 
     /// Stops the writer after it has committed everything queued. Other clones of the
@@ -256,12 +294,16 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub fn user_cached(&self, domain: &str, name: &str) -> Result<Option<UserRecord>, StoreError> {
+    pub fn user_cached(
+        &self,
+        domain: &str,
+        name: &str,
+    ) -> Result<Option<Arc<UserRecord>>, StoreError> {
         if let Some(hit) = self.inner.users.get(domain, name) {
             return Ok(hit);
         }
         let read_at = self.inner.users.current();
-        let rec = self.user(domain, name)?;
+        let rec = self.user(domain, name)?.map(Arc::new);
         self.inner.users.put(domain, name, read_at, rec.clone());
         Ok(rec)
     }
@@ -272,13 +314,20 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub fn unique_user_named_cached(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+    pub fn unique_user_named_cached(
+        &self,
+        name: &str,
+    ) -> Result<Option<Arc<UserRecord>>, StoreError> {
         if let Some(hit) = self.inner.users.get(ANY_DOMAIN, name) {
             return Ok(hit);
         }
         let read_at = self.inner.users.current();
         let mut found = self.users_named(name)?;
-        let rec = if found.len() == 1 { found.pop() } else { None };
+        let rec = if found.len() == 1 {
+            found.pop().map(Arc::new)
+        } else {
+            None
+        };
         self.inner.users.put(ANY_DOMAIN, name, read_at, rec.clone());
         Ok(rec)
     }
@@ -535,6 +584,24 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound(_)), "{err}");
         assert_eq!(store.verify_audit().unwrap(), Ok(200));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn detached_records_are_visible_after_settle_and_waited_writes_join_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
+        for i in 0..300 {
+            store.write_detached(vec![WriteOp::Audit(ev(i))]).await;
+        }
+        store.settle().await.unwrap();
+        assert_eq!(store.verify_audit().unwrap(), Ok(300));
+        assert_eq!(store.inner.signal.pending_detached(), 0);
+        // Nothing pending: settling is free and changes nothing.
+        store.settle().await.unwrap();
+        // A waited write queued behind lingering detached ones commits them too.
+        store.write_detached(vec![WriteOp::Audit(ev(300))]).await;
+        store.write(vec![WriteOp::Audit(ev(301))]).await.unwrap();
+        assert_eq!(store.verify_audit().unwrap(), Ok(302));
     }
 
     #[tokio::test]

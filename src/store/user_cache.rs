@@ -6,7 +6,8 @@
 //! generation of user data they were read at; the writer bumps the generation after every
 //! commit that changed users, which makes every cached entry stale at once. The generation
 //! is read before the query, so a write that commits meanwhile can only make an entry
-//! stale, never wrong.
+//! stale, never wrong. Records are shared (`Arc`): a hit costs a reference count, not a
+//! copy of every field.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,10 +20,14 @@ const MAX_ENTRIES: usize = 200_000;
 
 type Key = (String, String);
 
+/// User names come from the network: the hash is seeded per process (foldhash), and much
+/// cheaper than SipHash.
+type Entries = HashMap<Key, (u64, Option<Arc<UserRecord>>), foldhash::fast::RandomState>;
+
 #[derive(Debug, Default)]
 pub(crate) struct UserCache {
     generation: Arc<AtomicU64>,
-    entries: Mutex<HashMap<Key, (u64, Option<UserRecord>)>>,
+    entries: Mutex<Entries>,
 }
 
 fn key(domain: &str, name: &str) -> Key {
@@ -40,7 +45,7 @@ impl UserCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    pub(crate) fn get(&self, domain: &str, name: &str) -> Option<Option<UserRecord>> {
+    pub(crate) fn get(&self, domain: &str, name: &str) -> Option<Option<Arc<UserRecord>>> {
         let now = self.current();
         let entries = self.entries.lock().ok()?;
         match entries.get(&key(domain, name)) {
@@ -49,7 +54,7 @@ impl UserCache {
         }
     }
 
-    pub(crate) fn put(&self, domain: &str, name: &str, read_at: u64, rec: Option<UserRecord>) {
+    pub(crate) fn put(&self, domain: &str, name: &str, read_at: u64, rec: Option<Arc<UserRecord>>) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
@@ -63,7 +68,7 @@ impl UserCache {
         if let Ok(mut entries) = self.entries.lock()
             && let Some((_, Some(rec))) = entries.get_mut(&key(domain, name))
         {
-            rec.last_login = Some(at);
+            Arc::make_mut(rec).last_login = Some(at);
         }
     }
 }

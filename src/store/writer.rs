@@ -9,6 +9,11 @@
 //! The audit chain head lives here too: the writer is the only appender, so the chain is
 //! extended in commit order without locks.
 
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,7 +25,14 @@ use crate::audit::chain::{GENESIS, StoredEvent, record_hash};
 use crate::time::now_unix;
 
 /// Most jobs folded into one transaction.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 1024;
+
+/// How long a batch that nobody waits for (auth-decision audit rows, last-login times)
+/// gathers more jobs before it is committed. A transaction has a fixed cost (locks, WAL
+/// frames for every page it touches, the chain head) that a lone audit row would pay in
+/// full; at RADIUS rates the linger folds hundreds of rows into one. A job somebody waits
+/// for ends the linger at once, so acknowledgements are not delayed by it.
+const DETACHED_LINGER: Duration = Duration::from_millis(5);
 
 /// One mutation. A job is a list of them, applied all-or-nothing.
 #[derive(Debug)]
@@ -123,10 +135,46 @@ pub struct WriteSummary {
 pub(crate) struct Job {
     pub(crate) ops: Vec<WriteOp>,
     pub(crate) reply: Option<oneshot::Sender<Result<WriteSummary, StoreError>>>,
+    /// Whether the reply promises durability (the WAL synced), or only visibility.
+    pub(crate) durable: bool,
+}
+
+/// Shared between the writer and the store's senders: lets a job somebody waits for cut a
+/// linger short, and tells readers whether detached jobs are still on their way.
+#[derive(Debug, Default)]
+pub(crate) struct WriterSignal {
+    lingering: AtomicBool,
+    thread: OnceLock<std::thread::Thread>,
+    pending_detached: AtomicU64,
+}
+
+impl WriterSignal {
+    /// Called after queueing a job somebody waits for.
+    pub(crate) fn waited_job_queued(&self) {
+        if self.lingering.load(Ordering::SeqCst)
+            && let Some(t) = self.thread.get()
+        {
+            t.unpark();
+        }
+    }
+
+    pub(crate) fn detached_job_queued(&self) {
+        self.pending_detached.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn detached_job_lost(&self) {
+        self.pending_detached.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Detached jobs queued but not yet committed.
+    pub(crate) fn pending_detached(&self) -> u64 {
+        self.pending_detached.load(Ordering::SeqCst)
+    }
 }
 
 pub(crate) struct Writer {
     conn: Connection,
+    signal: Arc<WriterSignal>,
     sealer: std::sync::Arc<Sealer>,
     head: ChainHead,
     synced_commits: bool,
@@ -143,6 +191,7 @@ struct ChainHead {
 impl Writer {
     pub(crate) fn new(
         conn: Connection,
+        signal: Arc<WriterSignal>,
         sealer: std::sync::Arc<Sealer>,
         user_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
     ) -> Result<Self, StoreError> {
@@ -164,6 +213,7 @@ impl Writer {
             });
         Ok(Self {
             conn,
+            signal,
             sealer,
             head,
             synced_commits: true,
@@ -173,16 +223,46 @@ impl Writer {
 
     /// Runs until every sender is gone, then returns (after committing what it received).
     pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        let _ = self.signal.thread.set(std::thread::current());
         while let Some(first) = rx.blocking_recv() {
             let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
+            let closed = drain(&mut rx, &mut batch);
+            if !closed && batch.len() < MAX_BATCH && batch.iter().all(|j| j.reply.is_none()) {
+                self.linger(&mut rx, &mut batch);
             }
+            let detached = batch.iter().filter(|j| j.reply.is_none()).count() as u64;
             self.commit_batch(batch);
+            self.signal
+                .pending_detached
+                .fetch_sub(detached, Ordering::SeqCst);
         }
+    }
+
+    /// Gathers more jobs into a batch nobody waits for, until [`DETACHED_LINGER`] has
+    /// passed, the batch is full, a waited-for job arrives or the senders are gone.
+    fn linger(&self, rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
+        let deadline = Instant::now() + DETACHED_LINGER;
+        // Set before draining: a waited job queued after the drain sees the flag and
+        // unparks us (the unpark token outlives a park that has not started yet).
+        self.signal.lingering.store(true, Ordering::SeqCst);
+        loop {
+            let seen = batch.len();
+            let closed = drain(rx, batch);
+            if closed
+                || batch.len() >= MAX_BATCH
+                || batch
+                    .get(seen..)
+                    .is_some_and(|new| new.iter().any(|j| j.reply.is_some()))
+            {
+                break;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            std::thread::park_timeout(deadline - now);
+        }
+        self.signal.lingering.store(false, Ordering::SeqCst);
     }
 
     /// Makes this batch's commit sync the WAL only when someone waits for it. A later
@@ -201,7 +281,7 @@ impl Writer {
     fn commit_batch(&mut self, batch: Vec<Job>) {
         let head_before = self.head.clone();
         let mut results = Vec::with_capacity(batch.len());
-        let someone_waits = batch.iter().any(|j| j.reply.is_some());
+        let someone_waits = batch.iter().any(|j| j.reply.is_some() && j.durable);
         let outcome = (|| -> Result<(), StoreError> {
             self.set_sync(someone_waits)?;
             let mut tx = self
@@ -269,6 +349,19 @@ impl Writer {
             }
         }
     }
+}
+
+/// Moves whatever is queued into `batch` (up to [`MAX_BATCH`]); true when every sender is
+/// gone.
+fn drain(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) -> bool {
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(mpsc::error::TryRecvError::Empty) => return false,
+            Err(mpsc::error::TryRecvError::Disconnected) => return true,
+        }
+    }
+    false
 }
 
 fn update_head_meta(tx: &mut Transaction<'_>, head: &ChainHead) -> Result<(), StoreError> {

@@ -346,6 +346,19 @@ impl Packet {
         secret: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), EncodeError> {
+        let key = crypto::MacKey::new(secret).ok_or(EncodeError::MacKey)?;
+        self.encode_response_keyed(request, secret, &key, out)
+    }
+
+    /// [`encode_response_into`](Self::encode_response_into) with the secret's
+    /// HMAC key made beforehand (`key` must be made from `secret`).
+    pub fn encode_response_keyed(
+        &self,
+        request: &PacketView<'_>,
+        secret: &[u8],
+        key: &crypto::MacKey,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         if !self.code.is_response() {
             return Err(EncodeError::NotAResponse { code: self.code });
         }
@@ -373,7 +386,7 @@ impl Packet {
             request_auth,
             Some((request.code(), request_auth)),
         );
-        sign_first_ma(out, &ma_auth, secret)?;
+        sign_first_ma_keyed(out, &ma_auth, key)?;
         let response_auth = crypto::response_authenticator(out, request_auth, secret);
         put16(out, 4, &response_auth);
         Ok(())
@@ -516,7 +529,16 @@ fn write_packet<'x>(
 }
 
 fn sign_first_ma(out: &mut [u8], ma_auth: &[u8; 16], secret: &[u8]) -> Result<(), EncodeError> {
-    let mac = crypto::message_authenticator(out, FIRST_MA_VALUE_OFFSET, ma_auth, secret)
+    let key = crypto::MacKey::new(secret).ok_or(EncodeError::MacKey)?;
+    sign_first_ma_keyed(out, ma_auth, &key)
+}
+
+fn sign_first_ma_keyed(
+    out: &mut [u8],
+    ma_auth: &[u8; 16],
+    key: &crypto::MacKey,
+) -> Result<(), EncodeError> {
+    let mac = crypto::message_authenticator_keyed(out, FIRST_MA_VALUE_OFFSET, ma_auth, key)
         .ok_or(EncodeError::MacKey)?;
     put16(out, FIRST_MA_VALUE_OFFSET, &mac);
     Ok(())

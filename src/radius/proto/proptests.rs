@@ -148,6 +148,35 @@ proptest! {
     }
 
     #[test]
+    fn keyed_and_plain_secrets_sign_and_verify_alike(
+        attrs in attributes(600),
+        req_auth in any::<[u8; 16]>(),
+        secret in prop::collection::vec(any::<u8>(), 1..80),
+    ) {
+        let key = crypto::MacKey::new(&secret).unwrap();
+        let mut req = Packet::new(Code::AccessRequest, 7);
+        req.authenticator = req_auth;
+        let req_wire = req.encode_raw().unwrap();
+        let req_view = PacketView::decode(&req_wire).unwrap();
+        let mut resp = Packet::new(Code::AccessAccept, 0);
+        resp.attributes = attrs.into_iter().filter(|(t, _)| *t != PROXY_STATE).collect();
+        let plain = resp.encode_response(&req_view, &secret).unwrap();
+        let mut keyed = Vec::new();
+        resp.encode_response_keyed(&req_view, &secret, &key, &mut keyed).unwrap();
+        prop_assert_eq!(&plain, &keyed);
+        let view = PacketView::decode(&keyed).unwrap();
+        prop_assert_eq!(
+            crypto::verify_message_authenticator_keyed(&view, &key, Some(&req_auth)),
+            crypto::verify_message_authenticator(&view, &secret, Some(&req_auth))
+        );
+        let other = crypto::MacKey::new(b"another secret").unwrap();
+        prop_assert_eq!(
+            crypto::verify_message_authenticator_keyed(&view, &other, Some(&req_auth)),
+            MaCheck::Invalid
+        );
+    }
+
+    #[test]
     fn response_verifies_and_every_bit_flip_is_caught(
         response_code in prop::sample::select(vec![
             Code::AccessAccept, Code::AccessReject, Code::AccessChallenge,
