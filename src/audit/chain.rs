@@ -48,20 +48,63 @@ impl From<&AuditEvent> for StoredEvent {
     }
 }
 
+/// The fields a record's hash covers, borrowed from an event about to be stored or from one
+/// read back, so that neither has to be copied into the other's form to be hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventFields<'a> {
+    pub time_micros: i64,
+    pub kind: &'a str,
+    pub actor: &'a str,
+    pub operation: &'a str,
+    pub target: &'a str,
+    pub outcome: &'a str,
+    pub detail: &'a str,
+}
+
+impl StoredEvent {
+    #[must_use]
+    pub fn fields(&self) -> EventFields<'_> {
+        EventFields {
+            time_micros: self.time_micros,
+            kind: &self.kind,
+            actor: &self.actor,
+            operation: &self.operation,
+            target: &self.target,
+            outcome: &self.outcome,
+            detail: &self.detail,
+        }
+    }
+}
+
+impl AuditEvent {
+    #[must_use]
+    pub fn fields(&self) -> EventFields<'_> {
+        EventFields {
+            time_micros: self.time_micros,
+            kind: self.kind.as_str(),
+            actor: &self.actor,
+            operation: &self.operation,
+            target: &self.target,
+            outcome: self.outcome.as_str(),
+            detail: &self.detail,
+        }
+    }
+}
+
 /// The hash of the record `seq` holding `event`, chained to `prev`.
 #[must_use]
-pub fn record_hash(prev: &[u8], seq: i64, event: &StoredEvent) -> [u8; 32] {
+pub fn record_hash(prev: &[u8], seq: i64, event: EventFields<'_>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(prev);
     h.update(seq.to_be_bytes());
     h.update(event.time_micros.to_be_bytes());
     for field in [
-        &event.kind,
-        &event.actor,
-        &event.operation,
-        &event.target,
-        &event.outcome,
-        &event.detail,
+        event.kind,
+        event.actor,
+        event.operation,
+        event.target,
+        event.outcome,
+        event.detail,
     ] {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
@@ -119,7 +162,7 @@ impl Verifier {
         if rec.prev_hash != self.prev {
             return Err(ChainBreak::BrokenLink { seq: rec.seq });
         }
-        let h = record_hash(&rec.prev_hash, rec.seq, &rec.event);
+        let h = record_hash(&rec.prev_hash, rec.seq, rec.event.fields());
         if h.as_slice() != rec.hash.as_slice() {
             return Err(ChainBreak::Altered { seq: rec.seq });
         }
@@ -173,7 +216,7 @@ mod tests {
             .map(|i| {
                 let seq = i64::from(i) + 1;
                 let ev = event(i);
-                let hash = record_hash(&prev, seq, &ev).to_vec();
+                let hash = record_hash(&prev, seq, ev.fields()).to_vec();
                 let rec = ChainedRecord {
                     seq,
                     event: ev,
@@ -212,7 +255,10 @@ mod tests {
         a.operation = "c".into();
         b.actor = "a".into();
         b.operation = "bc".into();
-        assert_ne!(record_hash(&GENESIS, 1, &a), record_hash(&GENESIS, 1, &b));
+        assert_ne!(
+            record_hash(&GENESIS, 1, a.fields()),
+            record_hash(&GENESIS, 1, b.fields())
+        );
     }
 
     proptest! {

@@ -21,7 +21,7 @@ use super::model::{AcctRecord, ClientSpec, NewUser, UserChanges, UserStatus};
 use super::secrets::Sealer;
 use super::{StoreError, client_aad};
 use crate::audit::AuditEvent;
-use crate::audit::chain::{GENESIS, StoredEvent, record_hash};
+use crate::audit::chain::{GENESIS, record_hash};
 use crate::time::now_unix;
 
 /// Most jobs folded into one transaction.
@@ -182,10 +182,27 @@ pub(crate) struct Writer {
     user_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct ChainHead {
     seq: i64,
-    hash: Vec<u8>,
+    hash: [u8; 32],
+}
+
+/// A stored hash as the next record's link. One of another length (only an edited
+/// database has one) links as zero-padded, so the next record fails verification there
+/// instead of the daemon refusing to start.
+fn hash_array(stored: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if stored.len() != out.len() {
+        tracing::warn!(
+            len = stored.len(),
+            "the last audit record's hash has the wrong length; audit verify will report it"
+        );
+    }
+    for (o, b) in out.iter_mut().zip(stored) {
+        *o = *b;
+    }
+    out
 }
 
 impl Writer {
@@ -202,14 +219,14 @@ impl Writer {
                 |r| {
                     Ok(ChainHead {
                         seq: r.get(0)?,
-                        hash: r.get(1)?,
+                        hash: hash_array(&r.get::<_, Vec<u8>>(1)?),
                     })
                 },
             )
             .optional()?
             .unwrap_or(ChainHead {
                 seq: 0,
-                hash: GENESIS.to_vec(),
+                hash: GENESIS,
             });
         Ok(Self {
             conn,
@@ -279,7 +296,7 @@ impl Writer {
     }
 
     fn commit_batch(&mut self, batch: Vec<Job>) {
-        let head_before = self.head.clone();
+        let head_before = self.head;
         let mut results = Vec::with_capacity(batch.len());
         let someone_waits = batch.iter().any(|j| j.reply.is_some() && j.durable);
         let outcome = (|| -> Result<(), StoreError> {
@@ -288,7 +305,7 @@ impl Writer {
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for job in &batch {
-                let job_head = self.head.clone();
+                let job_head = self.head;
                 // A single statement is atomic by itself; several need a savepoint so
                 // that a failure undoes the ones before it.
                 if job.ops.len() <= 1 && job.ops.iter().all(WriteOp::is_single_statement) {
@@ -556,29 +573,26 @@ fn apply(
         WriteOp::Directory(op) => super::directory::apply(tx, sealer, op),
         WriteOp::Admin(op) => super::admin::apply(tx, op),
         WriteOp::Audit(event) => {
-            let stored = StoredEvent::from(event);
             let seq = head.seq + 1;
-            let hash = record_hash(&head.hash, seq, &stored);
+            let fields = event.fields();
+            let hash = record_hash(&head.hash, seq, fields);
             tx.prepare_cached(
                 "INSERT INTO audit (seq, time_micros, kind, actor, operation, target, outcome,
                    detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
                 seq,
-                stored.time_micros,
-                stored.kind,
-                stored.actor,
-                stored.operation,
-                stored.target,
-                stored.outcome,
-                stored.detail,
-                head.hash,
+                fields.time_micros,
+                fields.kind,
+                fields.actor,
+                fields.operation,
+                fields.target,
+                fields.outcome,
+                fields.detail,
+                head.hash.as_slice(),
                 hash.as_slice()
             ])?;
-            *head = ChainHead {
-                seq,
-                hash: hash.to_vec(),
-            };
+            *head = ChainHead { seq, hash };
             Ok(1)
         }
     }
