@@ -25,6 +25,11 @@ pub struct Client {
     pub site: String,
     pub require_message_authenticator: bool,
     pub counters: Arc<ClientCounters>,
+    /// `radius:NAME`, the actor of this client's audit records.
+    pub audit_actor: String,
+    /// The opening of this client's audit details, `{"client":…,"site":…`, escaped once
+    /// here rather than on every request.
+    pub audit_detail_prefix: String,
     limiter: Option<Mutex<TokenBucket>>,
 }
 
@@ -97,8 +102,15 @@ impl Clients {
                 continue;
             };
             let rate = rec.rate_limit.unwrap_or(default_rate_limit);
+            let audit_detail_prefix = format!(
+                "{{\"client\":{},\"site\":{}",
+                serde_json::Value::from(rec.name.as_str()),
+                serde_json::Value::from(rec.site.as_str())
+            );
             let client = Arc::new(Client {
                 counters: Arc::clone(counters.entry(rec.name.clone()).or_default()),
+                audit_actor: format!("radius:{}", rec.name),
+                audit_detail_prefix,
                 name: rec.name,
                 network,
                 secret: rec.secret,

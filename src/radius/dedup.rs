@@ -6,6 +6,7 @@
 //! retransmission never evaluates a one-time password twice. The cache is bounded both
 //! in time (the window) and in entries (oldest evicted first), so a flood cannot grow it.
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -82,29 +83,35 @@ impl DedupCache {
     }
 
     pub fn begin(&self, key: RequestKey, now: Instant) -> Begin {
-        let mut inner = self.lock();
-        self.expire(&mut inner, now);
-        if let Some(entry) = inner.map.get(&key) {
-            return match &entry.state {
-                State::InProgress => Begin::InProgress,
-                State::Answered(bytes) => Begin::Replay(Arc::clone(bytes)),
-            };
-        }
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        self.expire(inner, now);
+        // Room is made first so the table never outgrows its allocation. (A duplicate
+        // arriving at capacity thus evicts the oldest entry slightly early: harmless.)
         while inner.map.len() >= self.capacity {
-            let Some((_, old, generation)) = inner.order.pop_front() else {
+            let Some((_, old, old_generation)) = inner.order.pop_front() else {
                 break;
             };
-            remove_if_generation(&mut inner, &old, generation);
+            remove_if_generation(inner, old, old_generation);
         }
+        // One lookup decides and inserts: at RADIUS rates the table is far bigger than the
+        // CPU caches, so every lookup is a cache miss worth saving.
         let generation = inner.next_generation;
+        match inner.map.entry(key) {
+            MapEntry::Occupied(e) => {
+                return match &e.get().state {
+                    State::InProgress => Begin::InProgress,
+                    State::Answered(bytes) => Begin::Replay(Arc::clone(bytes)),
+                };
+            }
+            MapEntry::Vacant(v) => {
+                v.insert(Entry {
+                    state: State::InProgress,
+                    generation,
+                });
+            }
+        }
         inner.next_generation += 1;
-        inner.map.insert(
-            key,
-            Entry {
-                state: State::InProgress,
-                generation,
-            },
-        );
         inner.order.push_back((now, key, generation));
         Begin::New
     }
@@ -137,7 +144,7 @@ impl DedupCache {
                 break;
             }
             inner.order.pop_front();
-            remove_if_generation(inner, &key, generation);
+            remove_if_generation(inner, key, generation);
         }
     }
 
@@ -152,13 +159,11 @@ impl DedupCache {
     }
 }
 
-fn remove_if_generation(inner: &mut Inner, key: &RequestKey, generation: u64) {
-    if inner
-        .map
-        .get(key)
-        .is_some_and(|e| e.generation == generation)
+fn remove_if_generation(inner: &mut Inner, key: RequestKey, generation: u64) {
+    if let MapEntry::Occupied(e) = inner.map.entry(key)
+        && e.get().generation == generation
     {
-        inner.map.remove(key);
+        e.remove();
     }
 }
 

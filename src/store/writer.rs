@@ -304,7 +304,46 @@ impl Writer {
             let mut tx = self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            for job in &batch {
+            let mut next = 0;
+            while let Some(job) = batch.get(next) {
+                // Runs of lone audit records (every authentication decision is one) go in
+                // multi-row INSERTs: one statement execution per chunk instead of per row.
+                let run = batch
+                    .get(next..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|j| lone_audit(j).is_some())
+                    .count();
+                if run >= 2 {
+                    let events: Vec<&AuditEvent> = batch
+                        .get(next..next + run)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(lone_audit)
+                        .collect();
+                    let run_head = self.head;
+                    // A failure in a later chunk must undo the earlier ones too.
+                    let sp = tx.savepoint()?;
+                    match insert_audit_rows(&sp, &mut self.head, &events) {
+                        Ok(()) => {
+                            sp.commit()?;
+                            results.extend(events.iter().map(|_| Ok(WriteSummary { rows: 1 })));
+                        }
+                        Err(e) => {
+                            drop(sp);
+                            self.head = run_head;
+                            let why = e.to_string();
+                            results.extend(
+                                events
+                                    .iter()
+                                    .map(|_| Err(StoreError::CommitFailed(why.clone()))),
+                            );
+                        }
+                    }
+                    next += run;
+                    continue;
+                }
+                next += 1;
                 let job_head = self.head;
                 // A single statement is atomic by itself; several need a savepoint so
                 // that a failure undoes the ones before it.
@@ -366,6 +405,91 @@ impl Writer {
             }
         }
     }
+}
+
+/// Rows per multi-row audit INSERT (10 parameters each, far below SQLite's limit).
+const AUDIT_ROWS_PER_INSERT: usize = 32;
+
+const AUDIT_COLUMNS: &str = "INSERT INTO audit (seq, time_micros, kind, actor, operation,
+   target, outcome, detail, prev_hash, hash) VALUES ";
+const AUDIT_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+fn audit_insert_sql(rows: usize) -> String {
+    let mut sql = String::from(AUDIT_COLUMNS);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(AUDIT_ROW);
+    }
+    sql
+}
+
+/// The event of a job that is exactly one audit record.
+fn lone_audit(job: &Job) -> Option<&AuditEvent> {
+    match job.ops.as_slice() {
+        [WriteOp::Audit(event)] => Some(event),
+        _ => None,
+    }
+}
+
+/// Appends `events` to the chain after `head`, advancing it.
+fn insert_audit_rows(
+    tx: &Connection,
+    head: &mut ChainHead,
+    events: &[&AuditEvent],
+) -> Result<(), StoreError> {
+    static FULL_CHUNK_SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let full_sql = FULL_CHUNK_SQL.get_or_init(|| audit_insert_sql(AUDIT_ROWS_PER_INSERT));
+    for chunk in events.chunks(AUDIT_ROWS_PER_INSERT) {
+        let sql = if chunk.len() == AUDIT_ROWS_PER_INSERT {
+            full_sql.as_str()
+        } else {
+            AUDIT_INSERT_ONE
+        };
+        if chunk.len() < AUDIT_ROWS_PER_INSERT {
+            for event in chunk {
+                let mut stmt = tx.prepare_cached(sql)?;
+                bind_audit_row(&mut stmt, 0, head, event)?;
+                stmt.raw_execute()?;
+            }
+            continue;
+        }
+        let mut stmt = tx.prepare_cached(sql)?;
+        for (row, event) in chunk.iter().enumerate() {
+            bind_audit_row(&mut stmt, row, head, event)?;
+        }
+        stmt.raw_execute()?;
+    }
+    Ok(())
+}
+
+const AUDIT_INSERT_ONE: &str = "INSERT INTO audit (seq, time_micros, kind, actor, operation,
+   target, outcome, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// Binds `event` as row `row` of an audit INSERT and advances the chain head to it.
+fn bind_audit_row(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    row: usize,
+    head: &mut ChainHead,
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
+    let seq = head.seq + 1;
+    let fields = event.fields();
+    let hash = record_hash(&head.hash, seq, fields);
+    let first = row * 10 + 1;
+    stmt.raw_bind_parameter(first, seq)?;
+    stmt.raw_bind_parameter(first + 1, fields.time_micros)?;
+    stmt.raw_bind_parameter(first + 2, fields.kind)?;
+    stmt.raw_bind_parameter(first + 3, fields.actor)?;
+    stmt.raw_bind_parameter(first + 4, fields.operation)?;
+    stmt.raw_bind_parameter(first + 5, fields.target)?;
+    stmt.raw_bind_parameter(first + 6, fields.outcome)?;
+    stmt.raw_bind_parameter(first + 7, fields.detail)?;
+    stmt.raw_bind_parameter(first + 8, head.hash.as_slice())?;
+    stmt.raw_bind_parameter(first + 9, hash.as_slice())?;
+    *head = ChainHead { seq, hash };
+    Ok(())
 }
 
 /// Moves whatever is queued into `batch` (up to [`MAX_BATCH`]); true when every sender is
@@ -573,26 +697,9 @@ fn apply(
         WriteOp::Directory(op) => super::directory::apply(tx, sealer, op),
         WriteOp::Admin(op) => super::admin::apply(tx, op),
         WriteOp::Audit(event) => {
-            let seq = head.seq + 1;
-            let fields = event.fields();
-            let hash = record_hash(&head.hash, seq, fields);
-            tx.prepare_cached(
-                "INSERT INTO audit (seq, time_micros, kind, actor, operation, target, outcome,
-                   detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                seq,
-                fields.time_micros,
-                fields.kind,
-                fields.actor,
-                fields.operation,
-                fields.target,
-                fields.outcome,
-                fields.detail,
-                head.hash.as_slice(),
-                hash.as_slice()
-            ])?;
-            *head = ChainHead { seq, hash };
+            let mut stmt = tx.prepare_cached(AUDIT_INSERT_ONE)?;
+            bind_audit_row(&mut stmt, 0, head, event)?;
+            stmt.raw_execute()?;
             Ok(1)
         }
     }
