@@ -1,11 +1,9 @@
 //! UDP listeners: bind (in the build phase), then receive loops that hand each datagram to
 //! the pipeline under a bound on in-flight work.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::task::{Context, Waker};
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
@@ -13,6 +11,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::counters::bump;
+use super::hashing::{Request, poll_offering_handoff};
 use super::pipeline::{RadiusContext, Transport};
 use super::proto::MAX_PACKET_LEN;
 
@@ -110,10 +109,10 @@ async fn receive_loop(
         let Some(datagram) = buf.get(..len).map(<[u8]>::to_vec) else {
             continue;
         };
-        let ctx = Arc::clone(&ctx);
+        let request_ctx = Arc::clone(&ctx);
         let socket = Arc::clone(&socket);
-        let mut work = Box::pin(async move {
-            if let Some(reply) = ctx.handle(&datagram, peer, transport).await
+        let work: Request = Box::pin(async move {
+            if let Some(reply) = request_ctx.handle(&datagram, peer, transport).await
                 && let Err(e) = socket.send_to(&reply, peer).await
             {
                 tracing::debug!(%peer, error = %e, "send failed");
@@ -121,11 +120,18 @@ async fn receive_loop(
             drop(permit);
         });
         // Most requests (Status-Server, salted-SHA logins, duplicates) finish without
-        // waiting for anything: run them right here and spawn only those that must wait
-        // (hashing threads, a durable commit). A spawned task is polled again at once
-        // with a real waker, which is all a pending future needs.
-        let mut cx = Context::from_waker(Waker::noop());
-        if work.as_mut().poll(&mut cx).is_pending() {
+        // waiting for anything: run them right here. One that stopped at a slow hash moves
+        // to a hash thread whole; any other that must wait (a durable commit, a directory)
+        // is spawned, and a spawned task is polled again at once with a real waker.
+        if let Some((work, wants_hash_thread)) = poll_offering_handoff(work) {
+            let work = if wants_hash_thread {
+                match ctx.hashes.submit(work) {
+                    Ok(()) => continue,
+                    Err(work) => work,
+                }
+            } else {
+                work
+            };
             tokio::spawn(work);
         }
     }
