@@ -16,9 +16,9 @@ use super::hashing::HashPool;
 use super::proto::attr;
 use super::proto::crypto::{self, MaCheck};
 use super::proto::{Code, Packet, PacketView};
-use crate::audit::{AuditEvent, EventKind, Outcome};
+use crate::audit::{EventKind, Outcome};
 use crate::auth::password;
-use crate::store::{AcctRecord, LOCAL_DOMAIN, Store, UserStatus, WriteOp};
+use crate::store::{AcctRecord, LOCAL_DOMAIN, StagedRecord, Store, UserStatus, WriteOp};
 use crate::time::{now_micros, now_unix};
 
 /// Which listener a packet arrived on.
@@ -55,20 +55,35 @@ pub struct RadiusContext {
 /// `{"client":…,"site":…,"peer":…,"method":…,"reason":…}`. Written by hand on the hot
 /// path: the client's part is escaped once per client, a socket address and the static
 /// `method` and `reason` strings need no escaping.
-fn auth_detail(
-    client: &Client,
+struct AuthDetail<'a> {
+    client: &'a Client,
     peer: SocketAddr,
     method: &'static str,
     reason: &'static str,
-) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(client.audit_detail_prefix.len() + 96);
-    out.push_str(&client.audit_detail_prefix);
-    let _ = write!(
-        out,
-        r#","peer":"{peer}","method":"{method}","reason":"{reason}"}}"#
-    );
-    out
+}
+
+impl std::fmt::Display for AuthDetail<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            client,
+            peer,
+            method,
+            reason,
+        } = self;
+        write!(
+            f,
+            r#"{},"peer":"{peer}","method":"{method}","reason":"{reason}"}}"#,
+            client.audit_detail_prefix
+        )
+    }
+}
+
+/// The first `max` characters of `s`.
+fn truncated(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => s.get(..end).unwrap_or(s),
+        None => s,
+    }
 }
 
 /// Why an Access-Request was rejected, for the audit trail only (never sent).
@@ -207,17 +222,24 @@ impl RadiusContext {
             Ok(()) => (Code::AccessAccept, Outcome::Accept, "password accepted"),
             Err(r) => (Code::AccessReject, Outcome::Reject, r.as_str()),
         };
-        let event = AuditEvent {
+        let record = StagedRecord {
             time_micros: now_micros(),
             kind: EventKind::AuthDecision,
-            actor: client.audit_actor.clone(),
-            operation: "radius.access".into(),
-            target: user_name.chars().take(253).collect(),
+            actor: &client.audit_actor,
+            operation: "radius.access",
+            target: truncated(user_name, 253),
             outcome,
-            detail: auth_detail(client, peer, "pap", reason),
         };
-        event.log();
-        self.store.write_detached(vec![WriteOp::Audit(event)]).await;
+        let detail = AuthDetail {
+            client,
+            peer,
+            method: "pap",
+            reason,
+        };
+        record.log(&detail);
+        if let Some(event) = self.store.audit_detached(&record, &detail) {
+            self.store.write_detached(vec![WriteOp::Audit(event)]).await;
+        }
         let mut reply = Packet::new(code, view.identifier());
         if code == Code::AccessAccept {
             bump(&client.counters.accepts);
@@ -441,12 +463,13 @@ mod tests {
         let table = clients.current();
         let client = table.lookup("10.1.2.3".parse().unwrap()).unwrap();
         for peer in ["10.1.2.3:1645", "[fe80::1%2]:1812"] {
-            let detail = auth_detail(
+            let detail = AuthDetail {
                 client,
-                peer.parse().unwrap(),
-                "pap",
-                RejectReason::NoPassword.as_str(),
-            );
+                peer: peer.parse().unwrap(),
+                method: "pap",
+                reason: RejectReason::NoPassword.as_str(),
+            }
+            .to_string();
             let v: serde_json::Value = serde_json::from_str(&detail).unwrap();
             assert_eq!(v["client"], "sw \"1\" \\ ü");
             assert_eq!(v["site"], "HQ\n2");

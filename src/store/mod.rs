@@ -7,6 +7,7 @@
 //! internals, not its interface.
 
 pub mod admin;
+mod audit_stage;
 pub mod directory;
 pub mod migrations;
 pub mod model;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
+pub use audit_stage::StagedRecord;
 pub use model::*;
 pub use secrets::SecretBytes;
 pub use writer::{WriteOp, WriteSummary};
@@ -73,6 +75,7 @@ struct Inner {
     sealer: Arc<Sealer>,
     tx: mpsc::Sender<Job>,
     signal: Arc<WriterSignal>,
+    stage: Arc<audit_stage::AuditStage>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     users: user_cache::UserCache,
 }
@@ -113,9 +116,11 @@ impl Store {
         admin::seed_roles(&conn)?;
         let users = user_cache::UserCache::default();
         let signal = Arc::new(WriterSignal::default());
+        let stage = Arc::new(audit_stage::AuditStage::default());
         let writer = Writer::new(
             conn,
             Arc::clone(&signal),
+            Arc::clone(&stage),
             Arc::clone(&sealer),
             users.generation(),
         )?;
@@ -134,6 +139,7 @@ impl Store {
                 sealer,
                 tx,
                 signal,
+                stage,
                 writer_thread: Mutex::new(Some(handle)),
                 users,
             }),
@@ -193,6 +199,44 @@ impl Store {
         }
     }
 
+    /// Stages the audit record of an authentication decision for the writer's next commit
+    /// without allocating or waiting (see `audit_stage`). When the stage is full the
+    /// record comes back whole, for the caller to queue with [`write_detached`]
+    /// (Self::write_detached), which waits for room.
+    #[must_use]
+    pub fn audit_detached(
+        &self,
+        rec: &StagedRecord<'_>,
+        detail: &dyn std::fmt::Display,
+    ) -> Option<crate::audit::AuditEvent> {
+        match self.inner.stage.stage(rec, format_args!("{detail}")) {
+            audit_stage::Staged::Behind => None,
+            audit_stage::Staged::First => {
+                // The doorbell: an empty job. When the queue is full the writer is busy
+                // and takes the stage with its next commit anyway.
+                self.inner.signal.detached_job_queued();
+                let doorbell = Job {
+                    ops: Vec::new(),
+                    reply: None,
+                    durable: false,
+                };
+                if self.inner.tx.try_send(doorbell).is_err() {
+                    self.inner.signal.detached_job_lost();
+                }
+                None
+            }
+            audit_stage::Staged::Full => Some(crate::audit::AuditEvent {
+                time_micros: rec.time_micros,
+                kind: rec.kind,
+                actor: rec.actor.to_string(),
+                operation: rec.operation.to_string(),
+                target: rec.target.to_string(),
+                outcome: rec.outcome,
+                detail: detail.to_string(),
+            }),
+        }
+    }
+
     /// Waits until everything queued before this call is committed and synced.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.write(Vec::new()).await.map(|_| ())
@@ -203,7 +247,7 @@ impl Store {
     /// Readers that must see the effects of earlier requests (an administrator's
     /// `audit list` right after a login) call this first.
     pub async fn settle(&self) -> Result<(), StoreError> {
-        if self.inner.signal.pending_detached() == 0 {
+        if self.inner.signal.pending_detached() == 0 && self.inner.stage.is_empty() {
             return Ok(());
         }
         self.write_waited(Vec::new(), false).await.map(|_| ())
@@ -602,6 +646,45 @@ mod tests {
         store.write_detached(vec![WriteOp::Audit(ev(300))]).await;
         store.write(vec![WriteOp::Audit(ev(301))]).await.unwrap();
         assert_eq!(store.verify_audit().unwrap(), Ok(302));
+        // Staged records: the first rings the doorbell, settling makes them all visible,
+        // and they chain like any other.
+        for i in 0..50 {
+            let rec = StagedRecord {
+                time_micros: i,
+                kind: EventKind::AuthDecision,
+                actor: "radius:sw1",
+                operation: "radius.access",
+                target: "alice",
+                outcome: Outcome::Accept,
+            };
+            assert!(
+                store
+                    .audit_detached(&rec, &format_args!("{{\"n\":{i}}}"))
+                    .is_none()
+            );
+        }
+        store.settle().await.unwrap();
+        assert!(store.inner.stage.is_empty());
+        assert_eq!(store.verify_audit().unwrap(), Ok(352));
+        let last = store.audit_records(1, None).unwrap();
+        assert_eq!(last[0].event.detail, "{\"n\":49}");
+        // Staged without anyone settling: the doorbell alone gets it committed.
+        let rec = StagedRecord {
+            time_micros: 99,
+            kind: EventKind::AuthDecision,
+            actor: "radius:sw1",
+            operation: "radius.access",
+            target: "bob",
+            outcome: Outcome::Reject,
+        };
+        assert!(store.audit_detached(&rec, &"{}").is_none());
+        for _ in 0..200 {
+            if store.verify_audit().unwrap() == Ok(353) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("a staged record was not committed without a settle");
     }
 
     #[tokio::test]

@@ -21,7 +21,7 @@ use super::model::{AcctRecord, ClientSpec, NewUser, UserChanges, UserStatus};
 use super::secrets::Sealer;
 use super::{StoreError, client_aad};
 use crate::audit::AuditEvent;
-use crate::audit::chain::{GENESIS, record_hash};
+use crate::audit::chain::{EventFields, GENESIS, record_hash};
 use crate::time::now_unix;
 
 /// Most jobs folded into one transaction.
@@ -175,6 +175,9 @@ impl WriterSignal {
 pub(crate) struct Writer {
     conn: Connection,
     signal: Arc<WriterSignal>,
+    stage: Arc<super::audit_stage::AuditStage>,
+    /// The buffer the stage gets back when it is taken, so neither side reallocates.
+    spare_stage: Vec<u8>,
     sealer: std::sync::Arc<Sealer>,
     head: ChainHead,
     synced_commits: bool,
@@ -209,6 +212,7 @@ impl Writer {
     pub(crate) fn new(
         conn: Connection,
         signal: Arc<WriterSignal>,
+        stage: Arc<super::audit_stage::AuditStage>,
         sealer: std::sync::Arc<Sealer>,
         user_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
     ) -> Result<Self, StoreError> {
@@ -231,6 +235,8 @@ impl Writer {
         Ok(Self {
             conn,
             signal,
+            stage,
+            spare_stage: Vec::new(),
             sealer,
             head,
             synced_commits: true,
@@ -247,11 +253,7 @@ impl Writer {
             if !closed && batch.len() < MAX_BATCH && batch.iter().all(|j| j.reply.is_none()) {
                 self.linger(&mut rx, &mut batch);
             }
-            let detached = batch.iter().filter(|j| j.reply.is_none()).count() as u64;
             self.commit_batch(batch);
-            self.signal
-                .pending_detached
-                .fetch_sub(detached, Ordering::SeqCst);
         }
     }
 
@@ -296,6 +298,7 @@ impl Writer {
     }
 
     fn commit_batch(&mut self, batch: Vec<Job>) {
+        let detached = batch.iter().filter(|j| j.reply.is_none()).count() as u64;
         let head_before = self.head;
         let mut results = Vec::with_capacity(batch.len());
         let someone_waits = batch.iter().any(|j| j.reply.is_some() && j.durable);
@@ -304,6 +307,23 @@ impl Writer {
             let mut tx = self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Taken after the batch's jobs were gathered: a record staged before any of
+            // them (a doorbell, a settle) is in it.
+            let staged = self.stage.take(std::mem::take(&mut self.spare_stage));
+            if !staged.is_empty() {
+                let records = super::audit_stage::records(&staged);
+                let staged_head = self.head;
+                let sp = tx.savepoint()?;
+                match insert_audit_rows(&sp, &mut self.head, &records) {
+                    Ok(()) => sp.commit()?,
+                    Err(e) => {
+                        drop(sp);
+                        self.head = staged_head;
+                        tracing::error!(error = %e, records = records.len(), "staged audit records not written");
+                    }
+                }
+            }
+            self.spare_stage = staged;
             let mut next = 0;
             while let Some(job) = batch.get(next) {
                 // Runs of lone audit records (every authentication decision is one) go in
@@ -315,11 +335,12 @@ impl Writer {
                     .take_while(|j| lone_audit(j).is_some())
                     .count();
                 if run >= 2 {
-                    let events: Vec<&AuditEvent> = batch
+                    let events: Vec<EventFields<'_>> = batch
                         .get(next..next + run)
                         .unwrap_or_default()
                         .iter()
                         .filter_map(lone_audit)
+                        .map(AuditEvent::fields)
                         .collect();
                     let run_head = self.head;
                     // A failure in a later chunk must undo the earlier ones too.
@@ -375,6 +396,10 @@ impl Writer {
             tx.commit()?;
             Ok(())
         })();
+        // Before any reply: whoever is told this batch is done may rely on the count.
+        self.signal
+            .pending_detached
+            .fetch_sub(detached, Ordering::SeqCst);
         if let Err(e) = outcome {
             tracing::error!(error = %e, jobs = batch.len(), "store commit failed");
             self.head = head_before;
@@ -437,7 +462,7 @@ fn lone_audit(job: &Job) -> Option<&AuditEvent> {
 fn insert_audit_rows(
     tx: &Connection,
     head: &mut ChainHead,
-    events: &[&AuditEvent],
+    events: &[EventFields<'_>],
 ) -> Result<(), StoreError> {
     static FULL_CHUNK_SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let full_sql = FULL_CHUNK_SQL.get_or_init(|| audit_insert_sql(AUDIT_ROWS_PER_INSERT));
@@ -450,14 +475,14 @@ fn insert_audit_rows(
         if chunk.len() < AUDIT_ROWS_PER_INSERT {
             for event in chunk {
                 let mut stmt = tx.prepare_cached(sql)?;
-                bind_audit_row(&mut stmt, 0, head, event)?;
+                bind_audit_row(&mut stmt, 0, head, *event)?;
                 stmt.raw_execute()?;
             }
             continue;
         }
         let mut stmt = tx.prepare_cached(sql)?;
         for (row, event) in chunk.iter().enumerate() {
-            bind_audit_row(&mut stmt, row, head, event)?;
+            bind_audit_row(&mut stmt, row, head, *event)?;
         }
         stmt.raw_execute()?;
     }
@@ -472,10 +497,9 @@ fn bind_audit_row(
     stmt: &mut rusqlite::CachedStatement<'_>,
     row: usize,
     head: &mut ChainHead,
-    event: &AuditEvent,
+    fields: EventFields<'_>,
 ) -> Result<(), StoreError> {
     let seq = head.seq + 1;
-    let fields = event.fields();
     let hash = record_hash(&head.hash, seq, fields);
     let first = row * 10 + 1;
     stmt.raw_bind_parameter(first, seq)?;
@@ -698,7 +722,7 @@ fn apply(
         WriteOp::Admin(op) => super::admin::apply(tx, op),
         WriteOp::Audit(event) => {
             let mut stmt = tx.prepare_cached(AUDIT_INSERT_ONE)?;
-            bind_audit_row(&mut stmt, 0, head, event)?;
+            bind_audit_row(&mut stmt, 0, head, event.fields())?;
             stmt.raw_execute()?;
             Ok(1)
         }
