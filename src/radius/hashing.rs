@@ -233,6 +233,12 @@ impl HashPool {
         if ON_HASH_THREAD.with(Cell::get) {
             return work(&stored, &password, rehash_legacy);
         }
+        // Boxed: most requests never get here, and what a request awaits is part of the
+        // future every request allocates.
+        Box::pin(self.queue_check(stored, password, rehash_legacy)).await
+    }
+
+    async fn queue_check(&self, stored: String, password: Vec<u8>, rehash_legacy: bool) -> Checked {
         let (reply, rx) = oneshot::channel();
         let job = Job::Check {
             stored,

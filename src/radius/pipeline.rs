@@ -182,7 +182,9 @@ impl RadiusContext {
                 Some(Packet::new(code, view.identifier()))
             }
             Code::AccessRequest => Some(self.access_request(&view, &client, peer).await),
-            Code::AccountingRequest => self.accounting_request(&view, &client).await,
+            // Boxed, like every rarely taken branch that waits: a request's future is
+            // allocated (and moved) whole, so the common path must stay small.
+            Code::AccountingRequest => Box::pin(self.accounting_request(&view, &client)).await,
             _ => None,
         };
         let encoded = reply.and_then(|p| {
@@ -238,7 +240,7 @@ impl RadiusContext {
         };
         record.log(&detail);
         if let Some(event) = self.store.audit_detached(&record, &detail) {
-            self.store.write_detached(vec![WriteOp::Audit(event)]).await;
+            Box::pin(self.store.write_detached(vec![WriteOp::Audit(event)])).await;
         }
         let mut reply = Packet::new(code, view.identifier());
         if code == Code::AccessAccept {
@@ -272,7 +274,7 @@ impl RadiusContext {
         if let Some(u) = &user
             && !u.domain.eq_ignore_ascii_case(LOCAL_DOMAIN)
         {
-            return self.authenticate_directory_user(u, &password).await;
+            return Box::pin(self.authenticate_directory_user(u, &password)).await;
         }
         // Unknown users, users without a hash and inactive users all pay for a full
         // verification so that timing does not tell them apart from real ones.
@@ -303,13 +305,12 @@ impl RadiusContext {
             .is_none_or(|t| now_unix().saturating_sub(t) >= LAST_LOGIN_RESOLUTION);
         if stale || checked.rehash.is_some() {
             self.store.note_login(&user.domain, &user.name, now_unix());
-            self.store
-                .write_detached(vec![WriteOp::RecordLogin {
-                    user_id: user.id,
-                    verified_hash: stored,
-                    rehash: checked.rehash,
-                }])
-                .await;
+            Box::pin(self.store.write_detached(vec![WriteOp::RecordLogin {
+                user_id: user.id,
+                verified_hash: stored,
+                rehash: checked.rehash,
+            }]))
+            .await;
         }
         Ok(())
     }

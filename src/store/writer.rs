@@ -32,7 +32,7 @@ const MAX_BATCH: usize = 1024;
 /// frames for every page it touches, the chain head) that a lone audit row would pay in
 /// full; at RADIUS rates the linger folds hundreds of rows into one. A job somebody waits
 /// for ends the linger at once, so acknowledgements are not delayed by it.
-const DETACHED_LINGER: Duration = Duration::from_millis(20);
+const DETACHED_LINGER: Duration = Duration::from_millis(5);
 
 /// One mutation. A job is a list of them, applied all-or-nothing.
 #[derive(Debug)]
