@@ -18,6 +18,11 @@ use crate::audit::{EventKind, Outcome};
 /// bounded capacity pushes back on a writer that cannot keep up.
 pub(crate) const STAGE_LIMIT: usize = 8 << 20;
 
+/// Staged bytes (a few hundred records) worth a commit without the writer lingering
+/// longer: busy-time commits stay small (one of thousands of rows takes the writer long
+/// enough to delay replies), and quiet-time commits gather many records.
+pub(crate) const STAGED_ENOUGH: usize = 64 << 10;
+
 /// An audit record about to be staged, borrowing everything but the detail, which is
 /// formatted straight into the stage.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +60,9 @@ pub(crate) enum Staged {
     First,
     /// Staged behind records the writer has already been told about.
     Behind,
+    /// Staged behind others, and now there are enough for a commit: the writer should
+    /// stop lingering.
+    Enough,
     /// Not staged: the stage is full.
     Full,
 }
@@ -73,9 +81,19 @@ impl AuditStage {
         if bytes.len() >= STAGE_LIMIT {
             return Staged::Full;
         }
-        let first = bytes.is_empty();
+        let before = bytes.len();
         encode(&mut bytes, rec, detail);
-        if first { Staged::First } else { Staged::Behind }
+        if before == 0 {
+            Staged::First
+        } else if before < STAGED_ENOUGH && bytes.len() >= STAGED_ENOUGH {
+            Staged::Enough
+        } else {
+            Staged::Behind
+        }
+    }
+
+    pub(crate) fn staged_bytes(&self) -> usize {
+        self.bytes.lock().map_or(0, |b| b.len())
     }
 
     pub(crate) fn is_empty(&self) -> bool {

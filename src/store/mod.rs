@@ -211,6 +211,10 @@ impl Store {
     ) -> Option<crate::audit::AuditEvent> {
         match self.inner.stage.stage(rec, format_args!("{detail}")) {
             audit_stage::Staged::Behind => None,
+            audit_stage::Staged::Enough => {
+                self.inner.signal.waited_job_queued();
+                None
+            }
             audit_stage::Staged::First => {
                 // The doorbell: an empty job. When the queue is full the writer is busy
                 // and takes the stage with its next commit anyway.

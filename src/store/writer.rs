@@ -28,11 +28,14 @@ use crate::time::now_unix;
 const MAX_BATCH: usize = 1024;
 
 /// How long a batch that nobody waits for (auth-decision audit rows, last-login times)
-/// gathers more jobs before it is committed. A transaction has a fixed cost (locks, WAL
+/// may gather more before it is committed. A transaction has a fixed cost (locks, WAL
 /// frames for every page it touches, the chain head) that a lone audit row would pay in
-/// full; at RADIUS rates the linger folds hundreds of rows into one. A job somebody waits
-/// for ends the linger at once, so acknowledgements are not delayed by it.
-const DETACHED_LINGER: Duration = Duration::from_millis(5);
+/// full. A job somebody waits for ends the linger at once, so acknowledgements are not
+/// delayed by it; so does [`STAGED_ENOUGH`], which keeps busy-time commits small (one
+/// commit of thousands of rows takes the writer long enough to delay replies).
+const DETACHED_LINGER: Duration = Duration::from_millis(25);
+
+pub(crate) use super::audit_stage::STAGED_ENOUGH;
 
 /// One mutation. A job is a list of them, applied all-or-nothing.
 #[derive(Debug)]
@@ -149,7 +152,7 @@ pub(crate) struct WriterSignal {
 }
 
 impl WriterSignal {
-    /// Called after queueing a job somebody waits for.
+    /// Called after queueing a job somebody waits for, or when the stage has filled up.
     pub(crate) fn waited_job_queued(&self) {
         if self.lingering.load(Ordering::SeqCst)
             && let Some(t) = self.thread.get()
@@ -258,7 +261,8 @@ impl Writer {
     }
 
     /// Gathers more jobs into a batch nobody waits for, until [`DETACHED_LINGER`] has
-    /// passed, the batch is full, a waited-for job arrives or the senders are gone.
+    /// passed, the batch is full, enough audit records are staged, a waited-for job
+    /// arrives or the senders are gone.
     fn linger(&self, rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
         let deadline = Instant::now() + DETACHED_LINGER;
         // Set before draining: a waited job queued after the drain sees the flag and
@@ -273,6 +277,10 @@ impl Writer {
                     .get(seen..)
                     .is_some_and(|new| new.iter().any(|j| j.reply.is_some()))
             {
+                break;
+            }
+            // The request path unparks us when the stage fills up (see `audit_detached`).
+            if self.stage.staged_bytes() >= STAGED_ENOUGH {
                 break;
             }
             let now = Instant::now();
