@@ -61,8 +61,8 @@ while [[ $# -gt 0 ]]; do
 		[[ $# -ge 2 && "$2" =~ ^[1-9][0-9]?$ ]] || die "--rounds needs a number 1..99"
 		rounds="$2"; shift 2 ;;
 	--name)
-		[[ $# -ge 2 && "$2" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ && "$2" != users && "$2" != work ]] ||
-			die "--name needs a simple name ([A-Za-z0-9._-], not 'users' or 'work')"
+		[[ $# -ge 2 && "$2" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ && "$2" != users && "$2" != work && "$2" != ab-work ]] ||
+			die "--name needs a simple name ([A-Za-z0-9._-], not 'users', 'work' or 'ab-work')"
 		name="$2"; shift 2 ;;
 	--concurrency)
 		[[ $# -ge 2 && "$2" =~ ^[1-9][0-9]{0,3}$ ]] || die "--concurrency needs a number 1..9999"
