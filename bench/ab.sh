@@ -71,7 +71,6 @@ secret_file="$work/secret"
 
 pid="" auth_port="" acct_port=""
 start() { # start BUILD DIR
-	local i
 	read -r auth_port acct_port < <(python3 -c '
 import socket
 s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
@@ -96,15 +95,8 @@ socket = "$2/admin.sock"
 [log]
 level = "warn"
 EOF
-	"$1" --config "$2/gatehouse.toml" </dev/null >"$2/gatehoused.log" 2>&1 9>&- &
-	pid=$!
-	running[$pid]=gatehouse
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$pid" 2>/dev/null || { tail -n 20 "$2/gatehoused.log" >&2; die "gatehoused exited during startup"; }
-		[[ -S "$2/admin.sock" ]] && "$ctl_bin" --socket "$2/admin.sock" status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	die "gatehoused did not become ready"
+	start_gatehoused "$1" "$2" "$ctl_bin"
+	pid=$started_pid
 }
 
 # One template per build (each build migrates its own database).

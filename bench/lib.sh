@@ -20,6 +20,25 @@ stop_pid() { # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL
 	unset "running[$pid]"
 }
 
+# start_gatehoused BIN DIR CTL: starts BIN on DIR/gatehouse.toml (log in DIR/gatehoused.log),
+# records it in `running`, and returns once its admin socket (DIR/admin.sock) answers
+# `status`. Sets started_pid. The sourcing script defines die().
+started_pid=""
+start_gatehoused() {
+	local bin="$1" dir="$2" ctl="$3" i
+	# Logs at warn level still carry the startup lines we would want on failure.
+	"$bin" --config "$dir/gatehouse.toml" </dev/null >"$dir/gatehoused.log" 2>&1 9>&- &
+	started_pid=$!
+	running[$started_pid]=gatehouse
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$started_pid" 2>/dev/null || { tail -n 20 "$dir/gatehoused.log" >&2; die "gatehoused exited during startup"; }
+		[[ -S "$dir/admin.sock" ]] && "$ctl" --socket "$dir/admin.sock" status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	tail -n 20 "$dir/gatehoused.log" >&2
+	die "gatehoused did not become ready"
+}
+
 stop_all() {
 	local pid
 	for pid in "${!running[@]}"; do

@@ -186,22 +186,13 @@ EOF
 
 gh_pid="" gh_auth="" gh_acct=""
 gh_start() { # gh_start DIR  (DIR/state may already hold a database)
-	local dir="$1" ports i
+	local dir="$1" ports
 	ports="$(free_ports)"
 	read -r gh_auth gh_acct <<<"$ports"
 	mkdir -p "$dir/state"
 	gh_config "$dir" "$gh_auth" "$gh_acct"
-	# Logs at warn level still carry the startup lines we wait for on stderr.
-	"$gh_bin" --config "$dir/gatehouse.toml" </dev/null >"$dir/gatehoused.log" 2>&1 9>&- &
-	gh_pid=$!
-	running[$gh_pid]=gatehouse
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$gh_pid" 2>/dev/null || { tail -n 20 "$dir/gatehoused.log" >&2; die "gatehoused exited during startup"; }
-		[[ -S "$dir/admin.sock" ]] && "$ctl_bin" --socket "$dir/admin.sock" status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	tail -n 20 "$dir/gatehoused.log" >&2
-	die "gatehoused did not become ready"
+	start_gatehoused "$gh_bin" "$dir" "$ctl_bin"
+	gh_pid=$started_pid
 }
 
 # A state directory with the client and 10,000 users, copied for every round.

@@ -73,15 +73,35 @@ pub struct AuditEvent {
 impl AuditEvent {
     /// Sends the event to the log as structured fields (journald keeps them as fields).
     pub fn log(&self) {
-        tracing::info!(
-            target: "gatehouse::audit",
-            kind = self.kind.as_str(),
-            actor = %self.actor,
-            operation = %self.operation,
-            audit_target = %self.target,
-            outcome = self.outcome.as_str(),
-            detail = %self.detail,
-            "audit"
+        log_fields(
+            self.kind,
+            &self.actor,
+            &self.operation,
+            &self.target,
+            self.outcome,
+            &self.detail,
         );
     }
+}
+
+/// Sends an audit event's fields to the log (journald keeps them as fields); for events
+/// held in any form.
+pub fn log_fields(
+    kind: EventKind,
+    actor: &str,
+    operation: &str,
+    target: &str,
+    outcome: Outcome,
+    detail: &dyn std::fmt::Display,
+) {
+    tracing::info!(
+        target: "gatehouse::audit",
+        kind = kind.as_str(),
+        actor = %actor,
+        operation = %operation,
+        audit_target = %target,
+        outcome = outcome.as_str(),
+        detail = %detail,
+        "audit"
+    );
 }

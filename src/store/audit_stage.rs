@@ -40,15 +40,13 @@ impl StagedRecord<'_> {
     ///
     /// [`AuditEvent::log`]: crate::audit::AuditEvent::log
     pub fn log(&self, detail: &dyn std::fmt::Display) {
-        tracing::info!(
-            target: "gatehouse::audit",
-            kind = self.kind.as_str(),
-            actor = %self.actor,
-            operation = %self.operation,
-            audit_target = %self.target,
-            outcome = self.outcome.as_str(),
-            detail = %detail,
-            "audit"
+        crate::audit::event::log_fields(
+            self.kind,
+            self.actor,
+            self.operation,
+            self.target,
+            self.outcome,
+            detail,
         );
     }
 }
