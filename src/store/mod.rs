@@ -251,7 +251,10 @@ impl Store {
     /// Readers that must see the effects of earlier requests (an administrator's
     /// `audit list` right after a login) call this first.
     pub async fn settle(&self) -> Result<(), StoreError> {
-        if self.inner.signal.pending_detached() == 0 && self.inner.stage.is_empty() {
+        if self.inner.signal.pending_detached() == 0
+            && self.inner.stage.is_empty()
+            && !self.inner.signal.staged_in_commit()
+        {
             return Ok(());
         }
         self.write_waited(Vec::new(), false).await.map(|_| ())

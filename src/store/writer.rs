@@ -149,6 +149,8 @@ pub(crate) struct WriterSignal {
     lingering: AtomicBool,
     thread: OnceLock<std::thread::Thread>,
     pending_detached: AtomicU64,
+    /// Staged audit records have been taken into a commit that has not finished.
+    staged_in_commit: AtomicBool,
 }
 
 impl WriterSignal {
@@ -167,6 +169,12 @@ impl WriterSignal {
 
     pub(crate) fn detached_job_lost(&self) {
         self.pending_detached.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Whether records taken from the audit stage are in a commit still running. Read
+    /// after the stage itself: the flag is raised before the stage is taken.
+    pub(crate) fn staged_in_commit(&self) -> bool {
+        self.staged_in_commit.load(Ordering::SeqCst)
     }
 
     /// Detached jobs queued but not yet committed.
@@ -317,8 +325,11 @@ impl Writer {
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             // Taken after the batch's jobs were gathered: a record staged before any of
             // them (a doorbell, a settle) is in it.
+            self.signal.staged_in_commit.store(true, Ordering::SeqCst);
             let staged = self.stage.take(std::mem::take(&mut self.spare_stage));
-            if !staged.is_empty() {
+            if staged.is_empty() {
+                self.signal.staged_in_commit.store(false, Ordering::SeqCst);
+            } else {
                 let records = super::audit_stage::records(&staged);
                 let staged_head = self.head;
                 let sp = tx.savepoint()?;
@@ -404,10 +415,11 @@ impl Writer {
             tx.commit()?;
             Ok(())
         })();
-        // Before any reply: whoever is told this batch is done may rely on the count.
+        // Before any reply: whoever is told this batch is done may rely on these.
         self.signal
             .pending_detached
             .fetch_sub(detached, Ordering::SeqCst);
+        self.signal.staged_in_commit.store(false, Ordering::SeqCst);
         if let Err(e) = outcome {
             tracing::error!(error = %e, jobs = batch.len(), "store commit failed");
             self.head = head_before;
