@@ -66,8 +66,13 @@ impl DedupCache {
     pub fn new(window: Duration, capacity: usize) -> Self {
         Self {
             inner: Mutex::new(Inner {
-                map: HashMap::with_capacity_and_hasher(capacity.min(65_536), KeyHasher::default()),
-                order: VecDeque::new(),
+                // One over the bound: an entry is evicted just after the one that
+                // overfills the cache is inserted, and neither may reallocate for it.
+                map: HashMap::with_capacity_and_hasher(
+                    capacity.min(65_536) + 1,
+                    KeyHasher::default(),
+                ),
+                order: VecDeque::with_capacity(capacity.min(65_536) + 1),
                 next_generation: 0,
             }),
             window,
@@ -86,14 +91,6 @@ impl DedupCache {
         let mut guard = self.lock();
         let inner = &mut *guard;
         self.expire(inner, now);
-        // Room is made first so the table never outgrows its allocation. (A duplicate
-        // arriving at capacity thus evicts the oldest entry slightly early: harmless.)
-        while inner.map.len() >= self.capacity {
-            let Some((_, old, old_generation)) = inner.order.pop_front() else {
-                break;
-            };
-            remove_if_generation(inner, old, old_generation);
-        }
         // One lookup decides and inserts: at RADIUS rates the table is far bigger than the
         // CPU caches, so every lookup is a cache miss worth saving.
         let generation = inner.next_generation;
@@ -113,6 +110,14 @@ impl DedupCache {
         }
         inner.next_generation += 1;
         inner.order.push_back((now, key, generation));
+        // Evicting after the lookup: a copy of the oldest request, arriving at capacity,
+        // still finds its entry instead of being evaluated twice.
+        while inner.map.len() > self.capacity {
+            let Some((_, old, old_generation)) = inner.order.pop_front() else {
+                break;
+            };
+            remove_if_generation(inner, old, old_generation);
+        }
         Begin::New
     }
 
@@ -191,6 +196,17 @@ mod tests {
             Begin::Replay(Arc::from(&b"reply"[..]))
         );
         assert_eq!(c.begin(key(1), t0 + Duration::from_secs(31)), Begin::New);
+    }
+
+    #[test]
+    fn at_capacity_a_copy_of_the_oldest_request_still_finds_it() {
+        let c = DedupCache::new(Duration::from_secs(30), 3);
+        let t0 = Instant::now();
+        for i in 0..3 {
+            assert_eq!(c.begin(key(i), t0), Begin::New);
+        }
+        assert_eq!(c.begin(key(0), t0), Begin::InProgress);
+        assert_eq!(c.len(), 3);
     }
 
     #[test]

@@ -92,12 +92,23 @@ thread_local! {
 
 /// Polls `request` once on this thread, offering to move it to a hash thread. Returns
 /// the request when it is still pending, and whether it asked to move.
+///
+/// A request that panics is dropped (with its in-flight permit) and logged: the caller is
+/// a socket's receive loop, which must outlive any one request.
 pub fn poll_offering_handoff(mut request: Request) -> Option<(Request, bool)> {
     HANDOFF.with(|h| h.set(Handoff::Offered));
     let mut cx = Context::from_waker(Waker::noop());
-    let pending = request.as_mut().poll(&mut cx).is_pending();
+    let polled = catch_unwind(AssertUnwindSafe(|| request.as_mut().poll(&mut cx)));
+    // Reset whatever happened, so no later poll on this thread believes it can move.
     let wanted = HANDOFF.with(|h| h.replace(Handoff::Unavailable)) == Handoff::Wanted;
-    pending.then_some((request, wanted))
+    match polled {
+        Ok(Poll::Ready(())) => None,
+        Ok(Poll::Pending) => Some((request, wanted)),
+        Err(_) => {
+            tracing::error!("a request panicked; it was dropped");
+            None
+        }
+    }
 }
 
 /// Pending once if the poller can move the request (and asks it to), ready otherwise.
@@ -282,6 +293,13 @@ mod tests {
         assert!(wanted);
         assert!(pool.submit(request).is_ok());
         assert_eq!(finished.await.unwrap(), (true, true));
+    }
+
+    #[test]
+    fn a_request_that_panics_is_dropped_and_leaves_no_offer_behind() {
+        let request: Request = Box::pin(async { panic!("boom") });
+        assert!(poll_offering_handoff(request).is_none());
+        assert_eq!(HANDOFF.with(Cell::get), Handoff::Unavailable);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

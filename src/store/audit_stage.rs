@@ -68,6 +68,9 @@ pub(crate) enum Staged {
 #[derive(Debug, Default)]
 pub(crate) struct AuditStage {
     bytes: Mutex<Vec<u8>>,
+    /// Set when records were put back after a failed commit: the next record staged
+    /// rings the doorbell even though the stage is not empty.
+    ring_next: std::sync::atomic::AtomicBool,
 }
 
 impl AuditStage {
@@ -81,7 +84,11 @@ impl AuditStage {
         }
         let before = bytes.len();
         encode(&mut bytes, rec, detail);
-        if before == 0 {
+        if before == 0
+            || self
+                .ring_next
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
             Staged::First
         } else if before < STAGED_ENOUGH && bytes.len() >= STAGED_ENOUGH {
             Staged::Enough
@@ -96,6 +103,21 @@ impl AuditStage {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.bytes.lock().map_or(true, |b| b.is_empty())
+    }
+
+    /// Puts records taken by [`take`](Self::take) back in front of any staged since.
+    pub(crate) fn put_back(&self, mut taken: Vec<u8>) {
+        if taken.is_empty() {
+            return;
+        }
+        let mut bytes = match self.bytes.lock() {
+            Ok(b) => b,
+            Err(p) => p.into_inner(),
+        };
+        taken.extend_from_slice(&bytes);
+        *bytes = taken;
+        self.ring_next
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Takes everything staged, leaving `spare` (cleared) in its place.
@@ -237,6 +259,31 @@ fn take_str(b: &[u8]) -> Option<(&str, &[u8])> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn rec(target: &str) -> StagedRecord<'_> {
+        StagedRecord {
+            time_micros: 1,
+            kind: EventKind::AuthDecision,
+            actor: "radius:sw1",
+            operation: "radius.access",
+            target,
+            outcome: Outcome::Accept,
+        }
+    }
+
+    #[test]
+    fn records_put_back_stay_in_front_and_the_next_one_rings() {
+        let stage = AuditStage::default();
+        assert_eq!(stage.stage(&rec("a"), format_args!("{{}}")), Staged::First);
+        let taken = stage.take(Vec::new());
+        assert_eq!(stage.stage(&rec("b"), format_args!("{{}}")), Staged::First);
+        stage.put_back(taken);
+        assert_eq!(stage.stage(&rec("c"), format_args!("{{}}")), Staged::First);
+        assert_eq!(stage.stage(&rec("d"), format_args!("{{}}")), Staged::Behind);
+        let bytes = stage.take(Vec::new());
+        let order: Vec<&str> = records(&bytes).iter().map(|r| r.target).collect();
+        assert_eq!(order, ["a", "b", "c", "d"]);
+    }
 
     proptest! {
         #[test]

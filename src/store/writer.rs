@@ -156,6 +156,9 @@ pub(crate) struct WriterSignal {
 impl WriterSignal {
     /// Called after queueing a job somebody waits for, or when the stage has filled up.
     pub(crate) fn waited_job_queued(&self) {
+        // Pairs with the fence in `linger`: the channel's own ordering is only
+        // acquire/release, and either this side sees the flag or the writer sees the job.
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self.lingering.load(Ordering::SeqCst)
             && let Some(t) = self.thread.get()
         {
@@ -276,6 +279,7 @@ impl Writer {
         // Set before draining: a waited job queued after the drain sees the flag and
         // unparks us (the unpark token outlives a park that has not started yet).
         self.signal.lingering.store(true, Ordering::SeqCst);
+        std::sync::atomic::fence(Ordering::SeqCst);
         loop {
             let seen = batch.len();
             let closed = drain(rx, batch);
@@ -318,31 +322,33 @@ impl Writer {
         let head_before = self.head;
         let mut results = Vec::with_capacity(batch.len());
         let someone_waits = batch.iter().any(|j| j.reply.is_some() && j.durable);
+        // Taken after the batch's jobs were gathered: a record staged before any of them
+        // (a doorbell, a settle) is in it.
+        self.signal.staged_in_commit.store(true, Ordering::SeqCst);
+        let staged = self.stage.take(std::mem::take(&mut self.spare_stage));
+        let mut staged_written = staged.is_empty();
         let outcome = (|| -> Result<(), StoreError> {
             self.set_sync(someone_waits)?;
             let mut tx = self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Taken after the batch's jobs were gathered: a record staged before any of
-            // them (a doorbell, a settle) is in it.
-            self.signal.staged_in_commit.store(true, Ordering::SeqCst);
-            let staged = self.stage.take(std::mem::take(&mut self.spare_stage));
-            if staged.is_empty() {
-                self.signal.staged_in_commit.store(false, Ordering::SeqCst);
-            } else {
+            if !staged.is_empty() {
                 let records = super::audit_stage::records(&staged);
                 let staged_head = self.head;
                 let sp = tx.savepoint()?;
                 match insert_audit_rows(&sp, &mut self.head, &records) {
-                    Ok(()) => sp.commit()?,
+                    Ok(()) => {
+                        sp.commit()?;
+                        staged_written = true;
+                    }
                     Err(e) => {
                         drop(sp);
                         self.head = staged_head;
-                        tracing::error!(error = %e, records = records.len(), "staged audit records not written");
+                        tracing::error!(error = %e, records = records.len(), "staged audit records not written; kept for the next commit");
+                        still_in_transaction(&tx)?;
                     }
                 }
             }
-            self.spare_stage = staged;
             let mut next = 0;
             while let Some(job) = batch.get(next) {
                 // Runs of lone audit records (every authentication decision is one) go in
@@ -372,6 +378,7 @@ impl Writer {
                         Err(e) => {
                             drop(sp);
                             self.head = run_head;
+                            still_in_transaction(&tx)?;
                             let why = e.to_string();
                             results.extend(
                                 events
@@ -391,6 +398,7 @@ impl Writer {
                     let r = apply_all(&tx, &self.sealer, &mut self.head, &job.ops);
                     if r.is_err() {
                         self.head = job_head;
+                        still_in_transaction(&tx)?;
                     }
                     results.push(r);
                     continue;
@@ -405,6 +413,7 @@ impl Writer {
                     Err(e) => {
                         drop(sp); // rolls the savepoint back
                         self.head = job_head;
+                        still_in_transaction(&tx)?;
                         results.push(Err(e));
                     }
                 }
@@ -419,6 +428,13 @@ impl Writer {
         self.signal
             .pending_detached
             .fetch_sub(detached, Ordering::SeqCst);
+        if outcome.is_ok() && staged_written {
+            self.spare_stage = staged;
+        } else {
+            // Nobody was told about these records: they go back to the front of the
+            // stage, for the next commit.
+            self.stage.put_back(staged);
+        }
         self.signal.staged_in_commit.store(false, Ordering::SeqCst);
         if let Err(e) = outcome {
             tracing::error!(error = %e, jobs = batch.len(), "store commit failed");
@@ -547,6 +563,18 @@ fn drain(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) -> bool {
         }
     }
     false
+}
+
+/// Some errors (disk full, I/O, out of memory) make SQLite roll the whole transaction
+/// back. Going on would run every later statement in autocommit, each committing alone,
+/// with the chain head no longer matching the rows: the batch must fail as a whole.
+fn still_in_transaction(tx: &Connection) -> Result<(), StoreError> {
+    if tx.is_autocommit() {
+        return Err(StoreError::CommitFailed(
+            "SQLite rolled the transaction back".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn update_head_meta(tx: &mut Transaction<'_>, head: &ChainHead) -> Result<(), StoreError> {
