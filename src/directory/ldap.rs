@@ -148,38 +148,11 @@ impl Connector {
     }
 
     /// Fetches every entry under `base` matching `filter`, `page_size` at a time (0 = no
-    /// paging), calling `progress(entries)` after each page's worth.
+    /// paging), handing each to `on_entry` as it arrives (a 100,000-entry directory never
+    /// sits in memory twice) and calling `progress(entries)` after each page's worth.
     ///
     /// # Errors
     /// Search failures, size limits (with a hint to page), timeouts, malformed entries.
-    pub async fn fetch(
-        &self,
-        ldap: &mut Ldap,
-        base: &str,
-        filter: &str,
-        attrs: &[String],
-        page_size: u32,
-        progress: impl FnMut(usize),
-    ) -> Result<Vec<RawEntry>, LdapFailure> {
-        let mut out = Vec::new();
-        self.fetch_each(
-            ldap,
-            base,
-            filter,
-            attrs,
-            page_size,
-            |e| out.push(e),
-            progress,
-        )
-        .await?;
-        Ok(out)
-    }
-
-    /// Like [`Connector::fetch`], handing each entry to `on_entry` as it arrives instead
-    /// of collecting them: a 100,000-entry directory never sits in memory twice.
-    ///
-    /// # Errors
-    /// As [`Connector::fetch`].
     #[allow(clippy::too_many_arguments)]
     pub async fn fetch_each(
         &self,

@@ -395,21 +395,13 @@ impl DirectoryService {
         started_at: UnixTime,
         error: &SyncError,
     ) {
-        let run = SyncRunRecord {
-            directory: name.to_string(),
-            trigger: trigger.as_str().into(),
-            mode: "-".into(),
+        let run = SyncRunRecord::failed(
+            name,
+            trigger.as_str(),
             started_at,
-            ended_at: now_unix(),
-            entries: 0,
-            added: 0,
-            updated: 0,
-            disabled: 0,
-            reenabled: 0,
-            purged: 0,
-            unchanged: 0,
-            error: Some(error.to_string()),
-        };
+            now_unix(),
+            error.to_string(),
+        );
         if let Err(e) = self
             .store
             .write(vec![WriteOp::Directory(DirectoryOp::RecordRun(run))])

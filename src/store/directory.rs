@@ -52,6 +52,34 @@ pub struct SyncRunRecord {
     pub error: Option<String>,
 }
 
+impl SyncRunRecord {
+    /// A run that ended in `error` before anything was applied.
+    #[must_use]
+    pub fn failed(
+        directory: &str,
+        trigger: &str,
+        started_at: UnixTime,
+        ended_at: UnixTime,
+        error: String,
+    ) -> Self {
+        Self {
+            directory: directory.to_string(),
+            trigger: trigger.to_string(),
+            mode: "-".into(),
+            started_at,
+            ended_at,
+            entries: 0,
+            added: 0,
+            updated: 0,
+            disabled: 0,
+            reenabled: 0,
+            purged: 0,
+            unchanged: 0,
+            error: Some(error),
+        }
+    }
+}
+
 /// Directory-related mutations, applied by the writer inside a job's savepoint.
 #[derive(Debug)]
 pub enum DirectoryOp {

@@ -64,6 +64,34 @@ pub(crate) fn client_aad(name: &str) -> String {
     format!("radius_client:{name}")
 }
 
+/// A detached job counted in [`WriterSignal`] until it is known to be queued.
+struct DetachedCount<'a> {
+    signal: &'a WriterSignal,
+    queued: bool,
+}
+
+impl<'a> DetachedCount<'a> {
+    fn new(signal: &'a WriterSignal) -> Self {
+        signal.detached_job_queued();
+        Self {
+            signal,
+            queued: false,
+        }
+    }
+
+    fn queued(mut self) {
+        self.queued = true;
+    }
+}
+
+impl Drop for DetachedCount<'_> {
+    fn drop(&mut self) {
+        if !self.queued {
+            self.signal.detached_job_lost();
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
@@ -187,14 +215,17 @@ impl Store {
             reply: None,
             durable: false,
         };
-        self.inner.signal.detached_job_queued();
+        // Counted before it is queued (the writer may commit it at once), and uncounted
+        // if it never is, even when this future is dropped while waiting for room.
+        let counted = DetachedCount::new(&self.inner.signal);
         let sent = match self.inner.tx.try_send(job) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(job)) => self.inner.tx.send(job).await.is_ok(),
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         };
-        if !sent {
-            self.inner.signal.detached_job_lost();
+        if sent {
+            counted.queued();
+        } else {
             tracing::warn!("store closed: a background record was not written");
         }
     }

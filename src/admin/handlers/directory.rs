@@ -148,10 +148,7 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -
 }
 
 pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -> HandlerResult {
-    let current = ctx
-        .store
-        .directory(&a.name)?
-        .ok_or_else(|| AdminError::not_found(format!("directory {}", a.name)))?;
+    let current = find_directory(ctx, &a.name)?;
     if a.new_name
         .as_ref()
         .is_some_and(|n| !n.eq_ignore_ascii_case(&current.spec.name))
@@ -198,21 +195,21 @@ pub(super) fn list(ctx: &AdminContext, permit: &Permit) -> HandlerResult {
     Ok(json!({"directories": dirs}))
 }
 
-pub(super) fn show(ctx: &AdminContext, name: &str) -> HandlerResult {
-    let d = ctx
-        .store
+fn find_directory(ctx: &AdminContext, name: &str) -> Result<DirectoryRecord, AdminError> {
+    ctx.store
         .directory(name)?
-        .ok_or_else(|| AdminError::not_found(format!("directory {name}")))?;
+        .ok_or_else(|| AdminError::not_found(format!("directory {name}")))
+}
+
+pub(super) fn show(ctx: &AdminContext, name: &str) -> HandlerResult {
+    let d = find_directory(ctx, name)?;
     let mut v = view(&d);
     v["users"] = json!(ctx.store.domain_user_count(&d.spec.name)?);
     Ok(json!({"directory": v}))
 }
 
 pub(super) fn status(ctx: &AdminContext, name: &str) -> HandlerResult {
-    let d = ctx
-        .store
-        .directory(name)?
-        .ok_or_else(|| AdminError::not_found(format!("directory {name}")))?;
+    let d = find_directory(ctx, name)?;
     let runs = ctx.store.sync_runs(&d.spec.name, 20)?;
     let running = ctx.directories.progress(name).map(|p| {
         use std::sync::atomic::Ordering;

@@ -177,17 +177,7 @@ pub(super) async fn update(
 }
 
 pub(super) async fn delete(ctx: &AdminContext, permit: &Permit, user: &str) -> HandlerResult {
-    let u = find_pending(ctx, user)?;
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::DeleteUser {
-                domain: u.domain.clone(),
-                name: u.name.clone(),
-            }],
-        )
-        .await?;
-    Ok(json!({"deleted": format!("{}\\{}", u.domain, u.name)}))
+    super::user::delete_record(ctx, permit, &find_pending(ctx, user)?).await
 }
 
 pub(super) async fn approve(ctx: &AdminContext, permit: &Permit, user: &str) -> HandlerResult {

@@ -441,11 +441,14 @@ fn parse_target(t: &str) -> Result<Target, AdminError> {
     })
 }
 
+fn find_admin(ctx: &AdminContext, name: &str) -> Result<AdminRecord, AdminError> {
+    ctx.store
+        .admin(name)?
+        .ok_or_else(|| AdminError::not_found(format!("administrator {name}")))
+}
+
 pub(super) fn explain(ctx: &AdminContext, a: &ExplainArgs) -> HandlerResult {
-    let admin = ctx
-        .store
-        .admin(&a.admin)?
-        .ok_or_else(|| AdminError::not_found(format!("administrator {}", a.admin)))?;
+    let admin = find_admin(ctx, &a.admin)?;
     let rights = ctx
         .rights_of(&admin.role)
         .map_err(|e| conflict(e.to_string()))?;
@@ -567,10 +570,7 @@ pub(super) async fn admin_add(
             vec![WriteOp::Admin(AdminOp::AddAdmin { record })],
         )
         .await?;
-    let added = ctx
-        .store
-        .admin(&a.name)?
-        .ok_or_else(|| AdminError::not_found(format!("administrator {}", a.name)))?;
+    let added = find_admin(ctx, &a.name)?;
     Ok(json!({"admin": admin_json(&added)}))
 }
 
@@ -592,10 +592,7 @@ pub(super) async fn admin_set_role(
             })],
         )
         .await?;
-    let a2 = ctx
-        .store
-        .admin(&a.name)?
-        .ok_or_else(|| AdminError::not_found(format!("administrator {}", a.name)))?;
+    let a2 = find_admin(ctx, &a.name)?;
     Ok(json!({"admin": admin_json(&a2)}))
 }
 
@@ -617,10 +614,7 @@ pub(super) async fn admin_set_enabled(
             })],
         )
         .await?;
-    let a = ctx
-        .store
-        .admin(name)?
-        .ok_or_else(|| AdminError::not_found(format!("administrator {name}")))?;
+    let a = find_admin(ctx, name)?;
     Ok(json!({"admin": admin_json(&a)}))
 }
 

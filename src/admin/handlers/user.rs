@@ -272,7 +272,15 @@ pub(super) async fn set_status(
 }
 
 pub(super) async fn delete(ctx: &AdminContext, permit: &Permit, user: &str) -> HandlerResult {
-    let u = find(ctx, user)?;
+    delete_record(ctx, permit, &find(ctx, user)?).await
+}
+
+/// Deletes `u` with the request's audit record; shared with pending users.
+pub(super) async fn delete_record(
+    ctx: &AdminContext,
+    permit: &Permit,
+    u: &UserRecord,
+) -> HandlerResult {
     permit
         .commit(
             &ctx.store,
