@@ -71,12 +71,7 @@ secret_file="$work/secret"
 
 pid="" auth_port="" acct_port=""
 start() { # start BUILD DIR
-	read -r auth_port acct_port < <(python3 -c '
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
-for x in s:
-    x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
+	read -r auth_port acct_port < <(free_udp_ports)
 	cat >"$2/gatehouse.toml" <<EOF
 [appliance]
 name = "ab"

@@ -20,6 +20,18 @@ stop_pid() { # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL
 	unset "running[$pid]"
 }
 
+free_udp_ports() { # prints two free UDP ports on 127.0.0.1
+	python3 - <<'EOF2'
+import socket
+socks = []
+for _ in range(2):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF2
+}
+
 # start_gatehoused BIN DIR CTL: starts BIN on DIR/gatehouse.toml (log in DIR/gatehoused.log),
 # records it in `running`, and returns once its admin socket (DIR/admin.sock) answers
 # `status`. Sets started_pid. The sourcing script defines die().

@@ -138,19 +138,6 @@ secret_file="$work/secret"
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-free_ports() { # prints two free UDP ports on 127.0.0.1
-	python3 - <<'EOF'
-import socket
-socks = []
-for _ in range(2):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-for s in socks:
-    s.close()
-EOF
-}
 
 # --- users -------------------------------------------------------------------------------------
 ensure_users() { # ensure_users MODE
@@ -187,7 +174,7 @@ EOF
 gh_pid="" gh_auth="" gh_acct=""
 gh_start() { # gh_start DIR  (DIR/state may already hold a database)
 	local dir="$1" ports
-	ports="$(free_ports)"
+	ports="$(free_udp_ports)"
 	read -r gh_auth gh_acct <<<"$ports"
 	mkdir -p "$dir/state"
 	gh_config "$dir" "$gh_auth" "$gh_acct"
@@ -211,7 +198,7 @@ gh_template() { # gh_template MODE
 fr_pid="" fr_auth="" fr_acct=""
 fr_start() { # fr_start DIR MODE
 	local ports
-	ports="$(free_ports)"
+	ports="$(free_udp_ports)"
 	read -r fr_auth fr_acct <<<"$ports"
 	fr_pid="$("$fr_start" --dir "$1" --auth-port "$fr_auth" --acct-port "$fr_acct" \
 		--secret-file "$secret_file" --users "$out/users/$2.users" --mode "$2" 2>"$1.start.log" 9>&-)" ||

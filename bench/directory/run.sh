@@ -158,17 +158,6 @@ cpu_ticks() { # utime+stime of PID (all threads, including exited ones) in clock
 status_kb() { # status_kb PID KEY
 	awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"
 }
-free_udp_ports() {
-	python3 - <<'EOF'
-import socket
-socks = []
-for _ in range(2):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
 quiet_gate() { # quiet_gate TAG
 	local w=$quiet_wait t0=$SECONDS
 	((quiet_budget > 0)) || w=0
