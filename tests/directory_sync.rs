@@ -25,6 +25,14 @@ fn bind_password_file(d: &Daemon, slapd: &Slapd) -> String {
     f.to_str().unwrap().to_string()
 }
 
+/// `cert trust PEM --name NAME`, which must succeed.
+fn trust_ca(d: &Daemon, pem: &std::path::Path, name: &str) {
+    d.ctl_ok(
+        &["cert", "trust", pem.to_str().unwrap(), "--name", name],
+        "",
+    );
+}
+
 fn add_directory(
     d: &Daemon,
     slapd: &Slapd,
@@ -79,16 +87,7 @@ fn ldaps_sync_preview_mutate_and_pass_through_radius() {
     });
     let d = Daemon::start();
     d.add_client("nas", true);
-    d.ctl_ok(
-        &[
-            "cert",
-            "trust",
-            slapd.ca_pem().to_str().unwrap(),
-            "--name",
-            "test-ca",
-        ],
-        "",
-    );
+    trust_ca(&d, &slapd.ca_pem(), "test-ca");
     let out = add_directory(
         &d,
         &slapd,
@@ -257,26 +256,8 @@ fn starttls_untrusted_certificates_and_bad_inputs_change_nothing() {
         tls: true,
     });
     let d = Daemon::start();
-    d.ctl_ok(
-        &[
-            "cert",
-            "trust",
-            slapd.ca_pem().to_str().unwrap(),
-            "--name",
-            "good-ca",
-        ],
-        "",
-    );
-    d.ctl_ok(
-        &[
-            "cert",
-            "trust",
-            slapd.other_ca_pem().to_str().unwrap(),
-            "--name",
-            "other-ca",
-        ],
-        "",
-    );
+    trust_ca(&d, &slapd.ca_pem(), "good-ca");
+    trust_ca(&d, &slapd.other_ca_pem(), "other-ca");
     let out = add_directory(
         &d,
         &slapd,

@@ -132,17 +132,7 @@ pub(super) async fn import(ctx: &AdminContext, permit: &Permit, csv: &str) -> Ha
             ),
         });
     }
-    let count = users.len();
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::AddUsers {
-                users,
-                created_by: permit.actor().name.clone(),
-            }],
-        )
-        .await?;
-    Ok(json!({"imported": count}))
+    super::user::commit_imported(ctx, permit, users).await
 }
 
 pub(super) fn list(ctx: &AdminContext, permit: &Permit) -> HandlerResult {

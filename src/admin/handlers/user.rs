@@ -172,6 +172,16 @@ pub(super) async fn import(
             ou_path: None,
         })
         .collect();
+    commit_imported(ctx, permit, users).await
+}
+
+/// Adds imported `users` in one job with the request's audit record; shared with the
+/// pending-user import.
+pub(super) async fn commit_imported(
+    ctx: &AdminContext,
+    permit: &Permit,
+    users: Vec<NewUser>,
+) -> HandlerResult {
     let count = users.len();
     permit
         .commit(
