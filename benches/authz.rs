@@ -10,16 +10,19 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use gatehouse::admin::authz::role::{RoleDef, SUPER_ADMINISTRATOR};
-use gatehouse::admin::authz::{self, AccessLevel, Actor, ComputerScope, UserScope};
+use gatehouse::admin::authz::{self, Actor};
 use gatehouse::admin::command::Command;
 use gatehouse::admin::handlers::Progress;
-use gatehouse::admin::ops::Operation;
 use gatehouse::admin::proto::Request;
 use gatehouse::admin::server::{dispatch, target_facts};
 use gatehouse::config::Config;
-use gatehouse::store::admin::{AdminOp, AdminRecord};
-use gatehouse::store::{NewUser, Store, UserStatus, WriteOp};
+use gatehouse::model::AdminRecord;
+use gatehouse::model::operation::Operation;
+use gatehouse::model::role::{RoleDef, SUPER_ADMINISTRATOR};
+use gatehouse::model::{AccessLevel, ComputerScope, UserScope};
+use gatehouse::model::{NewUser, UserStatus};
+use gatehouse::store::admin::AdminOp;
+use gatehouse::store::{Store, WriteOp};
 use serde_json::json;
 
 const USERS: usize = 100_000;

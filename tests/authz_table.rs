@@ -11,10 +11,10 @@ use std::path::Path;
 use base64::Engine as _;
 use gatehouse::admin::command::{Command, Target};
 use gatehouse::admin::handlers::Progress;
-use gatehouse::admin::ops::Operation;
 use gatehouse::admin::proto::{ErrorCode, Request, Response};
 use gatehouse::admin::server::{AdminContext, dispatch};
 use gatehouse::config::Config;
+use gatehouse::model::operation::Operation;
 use gatehouse::store::Store;
 use serde_json::{Value, json};
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Daemon, SECRET};
-use gatehouse::radius::proto::{Code, Packet, PacketView, attr, crypto};
+use gatehouse::radius::proto::{Code, Packet, PacketView, attr, verify};
 
 fn acct_start(id: u8, session: &str) -> Vec<u8> {
     let mut p = Packet::new(Code::AccountingRequest, id);
@@ -57,7 +57,7 @@ fn sigkill_during_accounting_load_loses_nothing_acknowledged() {
                         let view = PacketView::decode(&buf[..len]).unwrap();
                         assert_eq!(view.code(), Code::AccountingResponse);
                         assert_eq!(view.identifier(), id);
-                        assert!(crypto::verify_response(&view, &auth, SECRET.as_bytes()));
+                        assert!(verify::response(&view, &auth, SECRET.as_bytes()));
                         acked.lock().unwrap().push(session);
                     }
                     Err(_) => break, // the daemon is gone

@@ -14,6 +14,7 @@ mod proto;
 use proto::attr::{self, MESSAGE_AUTHENTICATOR, PROXY_STATE};
 use proto::{
     Code, EncodeError, HEADER_LEN, MAX_PACKET_LEN, MaCheck, Packet, PacketView, crypto, dict,
+    verify,
 };
 
 /// The seeds are signed with this secret so the Valid branches are reached.
@@ -66,10 +67,10 @@ fn exercise_accessors(view: &PacketView<'_>) {
     assert_eq!(count, view.attribute_count());
     assert_eq!(walked, raw.len());
     let _ = view.attrs(PROXY_STATE).count();
-    let _ = crypto::verify_message_authenticator(view, SECRET, None);
-    let _ = crypto::verify_message_authenticator(view, SECRET, Some(view.authenticator()));
-    let _ = crypto::verify_accounting_request(view, SECRET);
-    let _ = crypto::verify_response(view, view.authenticator(), SECRET);
+    let _ = verify::message_authenticator(view, SECRET, None);
+    let _ = verify::message_authenticator(view, SECRET, Some(view.authenticator()));
+    let _ = verify::accounting_request(view, SECRET);
+    let _ = verify::response(view, view.authenticator(), SECRET);
 }
 
 fn raw_round_trip(view: &PacketView<'_>) {
@@ -105,7 +106,7 @@ fn request_round_trip(view: &PacketView<'_>) {
         without(&again, &[MESSAGE_AUTHENTICATOR]),
         without(view, &[MESSAGE_AUTHENTICATOR])
     );
-    let ma = crypto::verify_message_authenticator(&again, SECRET, None);
+    let ma = verify::message_authenticator(&again, SECRET, None);
     match view.code() {
         Code::AccessRequest | Code::StatusServer => {
             assert_eq!(again.authenticator(), view.authenticator());
@@ -113,7 +114,7 @@ fn request_round_trip(view: &PacketView<'_>) {
             assert_eq!(ma, MaCheck::Valid);
         }
         _ => {
-            assert!(crypto::verify_accounting_request(&again, SECRET));
+            assert!(verify::accounting_request(&again, SECRET));
             let expected = if view.message_authenticator_offset().is_some() {
                 MaCheck::Valid
             } else {
@@ -138,13 +139,13 @@ fn response_round_trip(request: &PacketView<'_>) {
     let resp = PacketView::decode(&wire).expect("encoded response decodes");
     assert_eq!(resp.identifier(), request.identifier());
     assert_eq!(resp.message_authenticator_offset(), Some(HEADER_LEN + 2));
-    assert!(crypto::verify_response(
+    assert!(verify::response(
         &resp,
         request.authenticator(),
         SECRET
     ));
     assert_eq!(
-        crypto::verify_message_authenticator(&resp, SECRET, Some(request.authenticator())),
+        verify::message_authenticator(&resp, SECRET, Some(request.authenticator())),
         MaCheck::Valid
     );
     let mut expected = without(request, &[MESSAGE_AUTHENTICATOR, PROXY_STATE]);

@@ -3,24 +3,11 @@
 //! `requirement()` matches every variant with no `_` arm: a new command does not compile
 //! until it says which operations it needs and which object it touches.
 
-use std::fmt;
-
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ops::{Family, Operation};
-use crate::radius::pipeline::split_user_name;
-
-/// A secret carried in a request (password, shared secret): never printed.
-#[derive(Clone, Deserialize, PartialEq, Eq, Default)]
-#[serde(transparent)]
-pub struct SecretString(pub String);
-
-impl fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+use crate::model::operation::{Family, Operation};
+use crate::model::{LOCAL_DOMAIN, Secret, UserRef};
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +24,7 @@ pub struct NameArg {
 pub struct ClientAddArgs {
     pub name: String,
     pub address: String,
-    pub secret: SecretString,
+    pub secret: Secret,
     #[serde(default)]
     pub site: Option<String>,
     #[serde(default)]
@@ -55,7 +42,7 @@ pub struct ClientEditArgs {
     #[serde(default)]
     pub address: Option<String>,
     #[serde(default)]
-    pub secret: Option<SecretString>,
+    pub secret: Option<Secret>,
     #[serde(default)]
     pub site: Option<String>,
     #[serde(default)]
@@ -76,9 +63,9 @@ pub struct UserArg {
 pub struct UserAddArgs {
     pub user: String,
     #[serde(default)]
-    pub password: Option<SecretString>,
+    pub password: Option<Secret>,
     #[serde(default)]
-    pub password_hash: Option<SecretString>,
+    pub password_hash: Option<Secret>,
     #[serde(default)]
     pub display_name: Option<String>,
     #[serde(default)]
@@ -90,7 +77,7 @@ pub struct UserAddArgs {
 #[serde(deny_unknown_fields)]
 pub struct UserImportArgs {
     pub domain: Option<String>,
-    pub lines: SecretString,
+    pub lines: Secret,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -116,7 +103,7 @@ pub struct UserEditArgs {
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordArgs {
     pub user: String,
-    pub password: SecretString,
+    pub password: Secret,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -141,7 +128,7 @@ pub struct DirectoryArgs {
     #[serde(default)]
     pub bind_dn: Option<String>,
     #[serde(default)]
-    pub bind_password: Option<SecretString>,
+    pub bind_password: Option<Secret>,
     #[serde(default)]
     pub base_dns: Option<Vec<String>>,
     #[serde(default)]
@@ -468,8 +455,12 @@ impl Requirement {
 /// `DOMAIN\name`, `name@DOMAIN` or `name` (local), as a (domain, name) pair.
 #[must_use]
 pub fn parse_user(user: &str) -> (String, String) {
-    let (d, n) = split_user_name(user);
-    (d.to_string(), n.to_string())
+    // Commands are validated when parsed (`Command::parse`), so a malformed reference only
+    // reaches here from callers that look it up and then report it as not found.
+    match UserRef::parse(user) {
+        Ok(r) => (r.domain_or_local().to_string(), r.name().to_string()),
+        Err(_) => (LOCAL_DOMAIN.to_string(), user.to_string()),
+    }
 }
 
 fn user_target(user: &str) -> Target {
@@ -489,14 +480,36 @@ impl Command {
     /// Unknown operation or arguments that do not fit it.
     pub fn parse(op: &str, args: Value) -> Result<Self, ParseError> {
         let args = if args.is_null() { json!({}) } else { args };
-        serde_json::from_value(json!({ "op": op, "args": args })).map_err(|e| {
-            let msg = e.to_string();
-            if msg.contains("unknown variant") {
-                ParseError(format!("unknown command `{op}`"))
-            } else {
-                ParseError(format!("{op}: {msg}"))
-            }
-        })
+        let command: Self =
+            serde_json::from_value(json!({ "op": op, "args": args })).map_err(|e| {
+                let msg = e.to_string();
+                if msg.contains("unknown variant") {
+                    ParseError(format!("unknown command `{op}`"))
+                } else {
+                    ParseError(format!("{op}: {msg}"))
+                }
+            })?;
+        if let Some(user) = command.user_arg() {
+            UserRef::parse(user).map_err(|e| ParseError(format!("{op}: user `{user}`: {e}")))?;
+        }
+        Ok(command)
+    }
+
+    /// The user a command names, for commands that name one.
+    fn user_arg(&self) -> Option<&str> {
+        match self {
+            Command::UserAdd(UserAddArgs { user, .. })
+            | Command::UserShow(UserArg { user })
+            | Command::UserEdit(UserEditArgs { user, .. })
+            | Command::UserEnable(UserArg { user })
+            | Command::UserDisable(UserArg { user })
+            | Command::UserDelete(UserArg { user })
+            | Command::UserSetPassword(SetPasswordArgs { user, .. })
+            | Command::PendingUpdate(PendingUpdateArgs { user, .. })
+            | Command::PendingDelete(UserArg { user })
+            | Command::PendingApprove(UserArg { user }) => Some(user),
+            _ => None,
+        }
     }
 
     /// The wire name, used in the audit trail.
@@ -601,10 +614,7 @@ impl Command {
             Command::UserImport(a) => Requirement::ops(
                 &[O::UserEdit],
                 Target::NewUsers {
-                    domain: a
-                        .domain
-                        .clone()
-                        .unwrap_or_else(|| crate::store::LOCAL_DOMAIN.into()),
+                    domain: a.domain.clone().unwrap_or_else(|| LOCAL_DOMAIN.into()),
                 },
             ),
             Command::UserList(_) => Requirement::read(Family::User, Target::Listing),
@@ -652,7 +662,7 @@ impl Command {
             Command::PendingImport(_) => Requirement::ops(
                 &[O::PendingUpdate, O::PendingDelete, O::PendingApprove],
                 Target::NewUsers {
-                    domain: crate::store::LOCAL_DOMAIN.into(),
+                    domain: LOCAL_DOMAIN.into(),
                 },
             ),
             Command::PendingList(_) => Requirement::read(Family::Pending, Target::Listing),
@@ -744,7 +754,9 @@ impl Command {
                 "with_hash": a.password_hash.is_some(),
             }),
             Command::UserEdit(a) => json!({ "display_name": a.display_name, "email": a.email }),
-            Command::UserImport(a) => json!({ "lines": a.lines.0.lines().count() }),
+            Command::UserImport(a) => {
+                json!({ "lines": a.lines.expose_str().map_or(0, |l| l.lines().count()) })
+            }
             Command::DirectoryAdd(a) | Command::DirectoryEdit(a) => json!({
                 "urls": a.urls, "bind_dn": a.bind_dn, "base_dns": a.base_dns, "user_filter": a.user_filter,
                 "starttls": a.starttls, "ca_certs": a.ca_certs, "page_size": a.page_size, "schedule": a.schedule,

@@ -5,6 +5,5 @@ pub mod authz;
 pub mod client;
 pub mod command;
 pub mod handlers;
-pub mod ops;
 pub mod proto;
 pub mod server;

@@ -15,12 +15,13 @@ use tokio::task::JoinSet;
 
 use std::collections::HashMap;
 
-use super::authz::role::{self, RoleDef, SUPER_ADMINISTRATOR};
+use super::authz::role;
 use super::authz::{self, Actor, AuditSlot, Rights, TargetFacts};
 use super::command::{Command, Target};
 use super::handlers;
 use super::proto::{ErrorCode, MAX_LINE, PROTOCOL_VERSION, Request, Response};
 use crate::audit::{AuditEvent, EventKind, Outcome};
+use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR};
 use crate::radius::pipeline::RadiusContext;
 use crate::store::{Store, StoreError, WriteOp};
 use crate::time::now_micros;
@@ -35,7 +36,7 @@ pub struct AdminContext {
     pub store: Store,
     /// Roles as stored, keyed by lower-cased name, with their creators; reloaded on change.
     pub roles: RwLock<Arc<RoleMap>>,
-    pub directories: Arc<crate::directory::service::DirectoryService>,
+    pub directories: Arc<crate::sync::service::DirectoryService>,
     pub radius: Arc<RadiusContext>,
     pub started: Instant,
     pub appliance: String,
@@ -454,7 +455,7 @@ pub async fn dispatch(
         && !actor
             .rights
             .ops
-            .contains_key(&super::ops::Operation::SystemLockdown)
+            .contains_key(&crate::model::operation::Operation::SystemLockdown)
     {
         event.detail = json!({"reason": authz::Denied::LockedDown.to_string()}).to_string();
         event.operation = command.name().to_string();

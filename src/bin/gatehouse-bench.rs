@@ -33,7 +33,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow, bail, ensure};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gatehouse::auth::password;
-use gatehouse::radius::proto::crypto::{self, MaCheck};
+use gatehouse::radius::proto::crypto;
+use gatehouse::radius::proto::verify::{self, MaCheck};
 use gatehouse::radius::proto::{Code, HEADER_LEN, MAX_PACKET_LEN, Packet, PacketView, attr};
 use serde::Serialize;
 
@@ -456,9 +457,9 @@ impl Worker {
             self.counts.late_replies += 1;
             return;
         };
-        let auth_ok = crypto::verify_response(&view, &slot.authenticator, &self.secret);
+        let auth_ok = verify::response(&view, &slot.authenticator, &self.secret);
         let ma_ok = !matches!(
-            crypto::verify_message_authenticator(&view, &self.secret, Some(&slot.authenticator)),
+            verify::message_authenticator(&view, &self.secret, Some(&slot.authenticator)),
             MaCheck::Invalid
         );
         if !(auth_ok && ma_ok) {

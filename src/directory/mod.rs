@@ -1,12 +1,11 @@
-//! Directory sync: users from LDAP/AD as fetch (I/O) → map (pure) → plan (pure) → apply
-//! (one transaction), pass-through password checks over a bounded bind pool, and the
-//! scheduler that runs syncs on their schedules.
+//! Directories (LDAP / Active Directory) as data and wire: connection specs, schedules,
+//! entry mapping and sync planning (pure), the paged LDAP client and the pass-through
+//! bind pool (I/O). Nothing here reads or writes the store: the sync runs that do are in
+//! `crate::sync`.
 
 pub mod ldap;
 pub mod map;
 pub mod passthrough;
 pub mod plan;
 pub mod schedule;
-pub mod scheduler;
-pub mod service;
 pub mod spec;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::map::DirectoryUser;
-use crate::store::UserStatus;
+use crate::model::UserStatus;
 use crate::time::UnixTime;
 
 /// A stored user of the domain, as the planner needs it.

@@ -91,7 +91,7 @@ impl DirectorySpec {
                 "1-64 letters, digits, `-`, `_` or `.` (it becomes the users' domain)",
             ));
         }
-        if self.name.eq_ignore_ascii_case(crate::store::LOCAL_DOMAIN) {
+        if self.name.eq_ignore_ascii_case(crate::model::LOCAL_DOMAIN) {
             return Err(err(
                 "name",
                 "`local` is the domain of the appliance's own users",

@@ -9,17 +9,17 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use super::cidr::{IpNet, canonical};
 use super::counters::ClientCounters;
 use super::proto::crypto::MacKey;
 use super::ratelimit::TokenBucket;
-use crate::store::{ClientRecord, SecretBytes};
+use crate::model::cidr::{IpNet, canonical};
+use crate::model::{ClientRecord, Secret};
 
 #[derive(Debug)]
 pub struct Client {
     pub name: String,
     pub network: IpNet,
-    pub secret: SecretBytes,
+    pub secret: Secret,
     /// The secret keyed for HMAC-MD5 once, for every Message-Authenticator.
     pub mac_key: MacKey,
     pub site: String,
@@ -145,7 +145,7 @@ mod tests {
         ClientRecord {
             name: name.into(),
             address: addr.into(),
-            secret: SecretBytes::new(b"s".to_vec()),
+            secret: Secret::new(b"s".to_vec()),
             site: "HQ".into(),
             require_message_authenticator: true,
             rate_limit: None,

@@ -1,6 +1,5 @@
 //! The RADIUS service: a pure codec ([`proto`]) and the I/O that serves it.
 
-pub mod cidr;
 pub mod clients;
 pub mod counters;
 pub mod dedup;

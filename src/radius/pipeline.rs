@@ -14,11 +14,13 @@ use super::counters::{DropReason, GlobalCounters, bump};
 use super::dedup::{Begin, DedupCache, RequestKey};
 use super::hashing::HashPool;
 use super::proto::attr;
-use super::proto::crypto::{self, MaCheck};
+use super::proto::crypto;
+use super::proto::verify::{self, MaCheck};
 use super::proto::{Code, Packet, PacketView};
 use crate::audit::{EventKind, Outcome};
 use crate::auth::password;
-use crate::store::{AcctRecord, LOCAL_DOMAIN, StagedRecord, Store, UserStatus, WriteOp};
+use crate::model::{AcctRecord, LOCAL_DOMAIN, UserRecord, UserRef, UserStatus};
+use crate::store::{StagedRecord, Store, WriteOp};
 use crate::time::{now_micros, now_unix};
 
 /// Which listener a packet arrived on.
@@ -43,7 +45,7 @@ const REJECT_MESSAGE: &str = "Authentication failed";
 
 pub struct RadiusContext {
     pub clients: Arc<Clients>,
-    pub directories: Arc<crate::directory::service::DirectoryService>,
+    pub directories: Arc<crate::sync::service::DirectoryService>,
     pub dedup: DedupCache,
     pub store: Store,
     pub hashes: HashPool,
@@ -269,8 +271,10 @@ impl RadiusContext {
                     .ok()
             })
             .ok_or(RejectReason::NoPassword)?;
-        let (domain, name) = split_user_name(user_name);
-        let user = self.find_user(user_name, domain, name);
+        // A name that cannot name a user is treated as an unknown one.
+        let user = UserRef::parse(user_name)
+            .ok()
+            .and_then(|r| self.find_user(r));
         if let Some(u) = &user
             && !u.domain.eq_ignore_ascii_case(LOCAL_DOMAIN)
         {
@@ -317,17 +321,16 @@ impl RadiusContext {
 
     /// `DOMAIN\\name` and `name@DOMAIN` name the domain; a plain name is a local user, or
     /// else the one directory user of that name when exactly one exists.
-    fn find_user(
-        &self,
-        given: &str,
-        domain: &str,
-        name: &str,
-    ) -> Option<Arc<crate::store::UserRecord>> {
-        let explicit = given.contains('\\') || given.contains('@');
-        let found = self.store.user_cached(domain, name).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "user lookup failed");
-            None
-        });
+    fn find_user(&self, given: UserRef<'_>) -> Option<Arc<UserRecord>> {
+        let explicit = given.domain().is_some();
+        let name = given.name();
+        let found = self
+            .store
+            .user_cached(given.domain_or_local(), name)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "user lookup failed");
+                None
+            });
         if found.is_some() || explicit {
             return found;
         }
@@ -342,7 +345,7 @@ impl RadiusContext {
 
     async fn authenticate_directory_user(
         &self,
-        user: &crate::store::UserRecord,
+        user: &UserRecord,
         password: &[u8],
     ) -> Result<(), RejectReason> {
         if user.status != UserStatus::Active {
@@ -403,42 +406,28 @@ fn check_integrity(
     let key = &client.mac_key;
     match (view.code(), transport) {
         (Code::AccessRequest, Transport::Auth) => {
-            match crypto::verify_message_authenticator_keyed(view, key, None) {
+            match verify::message_authenticator_keyed(view, key, None) {
                 MaCheck::Valid => Ok(()),
                 MaCheck::Missing if !client.require_message_authenticator => Ok(()),
                 MaCheck::Missing => Err(DropReason::MessageAuthenticatorMissing),
                 MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
             }
         }
-        (Code::StatusServer, _) => {
-            match crypto::verify_message_authenticator_keyed(view, key, None) {
-                MaCheck::Valid => Ok(()),
-                MaCheck::Missing => Err(DropReason::MessageAuthenticatorMissing),
-                MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
-            }
-        }
+        (Code::StatusServer, _) => match verify::message_authenticator_keyed(view, key, None) {
+            MaCheck::Valid => Ok(()),
+            MaCheck::Missing => Err(DropReason::MessageAuthenticatorMissing),
+            MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
+        },
         (Code::AccountingRequest, Transport::Acct) => {
-            if !crypto::verify_accounting_request(view, client.secret.expose()) {
+            if !verify::accounting_request(view, client.secret.expose()) {
                 return Err(DropReason::BadRequestAuthenticator);
             }
-            match crypto::verify_message_authenticator_keyed(view, key, None) {
+            match verify::message_authenticator_keyed(view, key, None) {
                 MaCheck::Invalid => Err(DropReason::MessageAuthenticatorInvalid),
                 _ => Ok(()),
             }
         }
         _ => Err(DropReason::UnexpectedCode),
-    }
-}
-
-/// `DOMAIN\name`, `name@DOMAIN` or plain `name` (the local domain).
-#[must_use]
-pub fn split_user_name(user: &str) -> (&str, &str) {
-    if let Some((domain, name)) = user.split_once('\\') {
-        (domain, name)
-    } else if let Some((name, domain)) = user.rsplit_once('@') {
-        (domain, name)
-    } else {
-        (LOCAL_DOMAIN, user)
     }
 }
 
@@ -448,10 +437,10 @@ mod tests {
 
     #[test]
     fn auth_detail_is_json_whatever_the_client_is_called() {
-        let records = vec![crate::store::ClientRecord {
+        let records = vec![crate::model::ClientRecord {
             name: "sw \"1\" \\ ü".into(),
             address: "10.0.0.0/8".into(),
-            secret: crate::store::SecretBytes::new(b"s".to_vec()),
+            secret: crate::model::Secret::new(b"s".to_vec()),
             site: "HQ\n2".into(),
             require_message_authenticator: true,
             rate_limit: None,
@@ -478,13 +467,5 @@ mod tests {
             assert_eq!(v["method"], "pap");
             assert_eq!(v["reason"], "no User-Password (only PAP is offered)");
         }
-    }
-
-    #[test]
-    fn user_name_forms() {
-        assert_eq!(split_user_name("alice"), ("local", "alice"));
-        assert_eq!(split_user_name("CORP\\alice"), ("CORP", "alice"));
-        assert_eq!(split_user_name("alice@CORP"), ("CORP", "alice"));
-        assert_eq!(split_user_name("a@b@CORP"), ("CORP", "a@b"));
     }
 }

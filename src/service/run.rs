@@ -20,7 +20,6 @@ use super::logging::LogHandle;
 use super::systemd;
 use crate::admin::server::{self as admin_server, AdminContext, IdentitySettings};
 use crate::config::{Config, ConfigError};
-use crate::directory::service::DirectoryService;
 use crate::radius::clients::Clients;
 use crate::radius::counters::GlobalCounters;
 use crate::radius::dedup::DedupCache;
@@ -28,6 +27,7 @@ use crate::radius::hashing::HashPool;
 use crate::radius::pipeline::{RadiusContext, Settings, Transport};
 use crate::radius::server::{self as radius_server, Listener};
 use crate::store::Store;
+use crate::sync::service::DirectoryService;
 
 /// Everything bound and opened, nothing running yet.
 pub struct Built {
@@ -201,7 +201,7 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
         shutdown_rx.clone(),
         config.admin.socket.clone(),
     ));
-    tasks.spawn(crate::directory::scheduler::run(
+    tasks.spawn(crate::sync::scheduler::run(
         Arc::clone(&directories),
         store.clone(),
         shutdown_rx.clone(),

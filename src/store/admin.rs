@@ -6,28 +6,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Store, StoreError};
-use crate::admin::authz::role::{RoleDef, builtin_roles};
-use crate::time::UnixTime;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AdminRecord {
-    pub name: String,
-    pub unix_user: String,
-    pub uid: u32,
-    pub role: String,
-    pub enabled: bool,
-    pub created_by: String,
-    pub created_at: UnixTime,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SiteRecord {
-    pub name: String,
-    pub subnets: Vec<String>,
-    pub timezone: String,
-    pub created_by: String,
-    pub created_at: UnixTime,
-}
+use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR, builtin_roles};
+use crate::model::{AdminRecord, SiteRecord};
 
 #[derive(Debug)]
 pub enum AdminOp {
@@ -163,7 +143,7 @@ pub(crate) fn seed_roles(conn: &Connection) -> Result<(), StoreError> {
         return Ok(());
     }
     for def in builtin_roles() {
-        let builtin = i64::from(def.name == crate::admin::authz::role::SUPER_ADMINISTRATOR);
+        let builtin = i64::from(def.name == SUPER_ADMINISTRATOR);
         conn.execute(
             "INSERT INTO role (name, def, builtin, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, 'system', strftime('%s','now'), strftime('%s','now'))",
             params![def.name, json(&def)?, builtin],

@@ -3,12 +3,13 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::model::UserStatus;
-use super::secrets::{Sealer, SecretBytes};
+use super::secrets::Sealer;
 use super::{Store, StoreError};
 use crate::directory::map::DirectoryUser;
 use crate::directory::plan::{Change, DisableReason, StoredUser};
 use crate::directory::spec::DirectorySpec;
+use crate::model::Secret;
+use crate::model::UserStatus;
 use crate::time::UnixTime;
 use crate::tls::certs::CertInfo;
 
@@ -93,13 +94,13 @@ pub enum DirectoryOp {
     },
     AddDirectory {
         spec: DirectorySpec,
-        bind_password: SecretBytes,
+        bind_password: Secret,
         created_by: String,
     },
     UpdateDirectory {
         current_name: String,
         spec: DirectorySpec,
-        bind_password: Option<SecretBytes>,
+        bind_password: Option<Secret>,
     },
     /// Removes the connection and every user of its domain.
     DeleteDirectory {
@@ -359,7 +360,7 @@ impl Store {
     ///
     /// # Errors
     /// Database errors, a missing directory, or a sealed value that does not open.
-    pub fn directory_bind_password(&self, name: &str) -> Result<SecretBytes, StoreError> {
+    pub fn directory_bind_password(&self, name: &str) -> Result<Secret, StoreError> {
         let sealed: Vec<u8> = self
             .with_reader(|c| {
                 Ok(

@@ -10,7 +10,6 @@ pub mod admin;
 mod audit_stage;
 pub mod directory;
 pub mod migrations;
-pub mod model;
 pub mod secrets;
 mod user_cache;
 pub mod writer;
@@ -23,11 +22,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
 pub use audit_stage::StagedRecord;
-pub use model::*;
-pub use secrets::SecretBytes;
 pub use writer::{WriteOp, WriteSummary};
 
 use crate::audit::chain::{ChainBreak, ChainedRecord, GENESIS, StoredEvent, Verifier};
+use crate::model::{ClientRecord, Secret, UserRecord, UserScope, UserStatus};
 use secrets::Sealer;
 use writer::{Job, Writer, WriterSignal};
 
@@ -441,10 +439,10 @@ impl Store {
     pub fn users(
         &self,
         domain: Option<&str>,
-        scope: &crate::admin::authz::UserScope,
+        scope: &UserScope,
         limit: u32,
     ) -> Result<Vec<UserRecord>, StoreError> {
-        use crate::admin::authz::UserScope;
+        use crate::model::UserScope;
         let mut sql = format!("{USER_SELECT} WHERE (?1 IS NULL OR domain = ?1)");
         let mut args: Vec<String> = Vec::new();
         if let UserScope::Domains(list) = scope {
@@ -558,7 +556,7 @@ fn client_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ClientRecord, Vec<u8>)
         ClientRecord {
             name: r.get(0)?,
             address: r.get(1)?,
-            secret: SecretBytes::default(),
+            secret: Secret::default(),
             site: r.get(3)?,
             require_message_authenticator: r.get(4)?,
             rate_limit: r.get(5)?,
@@ -625,6 +623,7 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChainedRecord> {
 mod tests {
     use super::*;
     use crate::audit::{AuditEvent, EventKind, Outcome};
+    use crate::model::ClientSpec;
 
     fn ev(i: i64) -> AuditEvent {
         AuditEvent {
@@ -755,7 +754,7 @@ mod tests {
         let spec = ClientSpec {
             name: "sw1".into(),
             address: "10.0.0.0/8".into(),
-            secret: SecretBytes::new(b"s3cret-value".to_vec()),
+            secret: Secret::new(b"s3cret-value".to_vec()),
             site: "HQ".into(),
             require_message_authenticator: true,
             rate_limit: None,

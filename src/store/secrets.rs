@@ -3,7 +3,6 @@
 //! object's identity is the associated data, so a sealed value cannot be moved to another
 //! object unnoticed.
 
-use std::fmt;
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -11,33 +10,7 @@ use std::path::Path;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 
 use super::StoreError;
-
-/// Bytes that must never reach a log: `Debug` prints only the length.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct SecretBytes(Vec<u8>);
-
-impl SecretBytes {
-    #[must_use]
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
-    }
-
-    #[must_use]
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretBytes(<{} bytes redacted>)", self.0.len())
-    }
-}
+use crate::model::Secret;
 
 pub(crate) struct Sealer {
     key: LessSafeKey,
@@ -102,7 +75,7 @@ impl Sealer {
         Ok(sealed)
     }
 
-    pub(crate) fn open(&self, aad: &str, sealed: &[u8]) -> Result<SecretBytes, StoreError> {
+    pub(crate) fn open(&self, aad: &str, sealed: &[u8]) -> Result<Secret, StoreError> {
         let bad = || {
             StoreError::Crypto(format!(
                 "sealed secret of {aad} does not open (wrong key file?)"
@@ -118,7 +91,7 @@ impl Sealer {
             .key
             .open_in_place(nonce, Aad::from(aad.as_bytes()), &mut buf)
             .map_err(|_| bad())?;
-        Ok(SecretBytes::new(plain.to_vec()))
+        Ok(Secret::new(plain.to_vec()))
     }
 }
 
@@ -140,10 +113,6 @@ mod tests {
         assert_eq!(
             again.open("client:a", &sealed).unwrap().expose(),
             b"testing123"
-        );
-        assert_eq!(
-            format!("{:?}", SecretBytes::new(b"abc".to_vec())),
-            "SecretBytes(<3 bytes redacted>)"
         );
     }
 }

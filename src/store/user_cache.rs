@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use compact_str::CompactString;
 
-use super::model::UserRecord;
+use crate::model::UserRecord;
 
 /// Entries kept before the cache starts over (a bound, not an eviction policy).
 const MAX_ENTRIES: usize = 200_000;

@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::model::{AcctRecord, ClientSpec, NewUser, UserChanges, UserStatus};
 use super::secrets::Sealer;
 use super::{StoreError, client_aad};
 use crate::audit::AuditEvent;
 use crate::audit::chain::{EventFields, GENESIS, record_hash};
+use crate::model::{AcctRecord, ClientSpec, NewUser, UserChanges, UserStatus};
 use crate::time::now_unix;
 
 /// Most jobs folded into one transaction.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 pub mod slapd;
 
-use gatehouse::radius::proto::{Code, Packet, PacketView, attr, crypto};
+use gatehouse::radius::proto::{Code, Packet, PacketView, attr, crypto, verify};
 
 pub const SECRET: &str = "integration-secret-0123";
 
@@ -343,12 +343,12 @@ pub fn recv(sock: &UdpSocket) -> Option<Vec<u8>> {
 pub fn check_reply(reply: &[u8], request_auth: &[u8; 16]) -> Code {
     let view = PacketView::decode(reply).expect("reply decodes");
     assert!(
-        crypto::verify_response(&view, request_auth, SECRET.as_bytes()),
+        verify::response(&view, request_auth, SECRET.as_bytes()),
         "response authenticator"
     );
     assert_eq!(
-        crypto::verify_message_authenticator(&view, SECRET.as_bytes(), Some(request_auth)),
-        crypto::MaCheck::Valid,
+        verify::message_authenticator(&view, SECRET.as_bytes(), Some(request_auth)),
+        verify::MaCheck::Valid,
         "Message-Authenticator must be valid"
     );
     let first = view.attributes().next().expect("at least one attribute");

@@ -11,33 +11,8 @@ use std::collections::BTreeMap;
 pub use permit::{AuditSlot, Authorized, Permit};
 
 use super::command::{Command, Requirement, Target};
-use super::ops::{Family, Operation};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccessLevel {
-    /// Any object in scope.
-    All,
-    /// Only objects this administrator created.
-    Own,
-}
-
-/// Which users an administrator reaches.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UserScope {
-    Everything,
-    /// (domain, optional OU subtree DN).
-    Domains(Vec<(String, Option<String>)>),
-}
-
-/// Which sites (and so which clients and computers) an administrator reaches.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ComputerScope {
-    Everything,
-    Sites(Vec<String>),
-}
+use crate::model::operation::{Family, Operation};
+use crate::model::scope::{AccessLevel, ComputerScope, UserScope, in_site_scope, in_user_scope};
 
 /// An administrator's effective rights, already resolved through the role hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,29 +91,6 @@ impl Denied {
             Denied::OutOfScope { what } => format!("out of scope: {what}"),
             other => other.to_string(),
         }
-    }
-}
-
-fn in_user_scope(scope: &UserScope, domain: &str, ou_path: Option<&str>) -> bool {
-    match scope {
-        UserScope::Everything => true,
-        UserScope::Domains(list) => list.iter().any(|(d, ou)| {
-            d.eq_ignore_ascii_case(domain)
-                && ou.as_deref().is_none_or(|ou| {
-                    ou_path.is_some_and(|p| {
-                        let p = p.to_ascii_lowercase();
-                        let ou = ou.to_ascii_lowercase();
-                        p == ou || p.ends_with(&format!(",{ou}"))
-                    })
-                })
-        }),
-    }
-}
-
-fn in_site_scope(scope: &ComputerScope, site: &str) -> bool {
-    match scope {
-        ComputerScope::Everything => true,
-        ComputerScope::Sites(sites) => sites.iter().any(|s| s.eq_ignore_ascii_case(site)),
     }
 }
 
@@ -468,19 +420,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn ou_subtree_scope() {
-        let scope = UserScope::Domains(vec![("CORP".into(), Some("ou=Sales,dc=corp".into()))]);
-        assert!(in_user_scope(
-            &scope,
-            "corp",
-            Some("ou=East,ou=Sales,dc=corp")
-        ));
-        assert!(in_user_scope(&scope, "CORP", Some("OU=Sales,DC=corp")));
-        assert!(!in_user_scope(&scope, "CORP", Some("ou=NotSales,dc=corp")));
-        assert!(!in_user_scope(&scope, "CORP", None));
-        assert!(!in_user_scope(&scope, "local", Some("ou=Sales,dc=corp")));
     }
 }

@@ -3,29 +3,12 @@
 //! to a parent reaches every descendant at once and no child can exceed its parent.
 //! Pure: the role map is a parameter.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
-use super::{AccessLevel, ComputerScope, Rights, UserScope};
-use crate::admin::ops::{BUNDLES, Operation};
-
-/// The one role above all others.
-pub const SUPER_ADMINISTRATOR: &str = "Super Administrator";
-
-/// Deepest allowed hierarchy: guards against cycles in a damaged store.
-pub const MAX_DEPTH: usize = 32;
-
-/// A role as stored: its own restriction. `None` means "same as the parent".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoleDef {
-    pub name: String,
-    pub parent: Option<String>,
-    pub description: String,
-    pub ops: Option<BTreeMap<Operation, AccessLevel>>,
-    pub user_scope: Option<UserScope>,
-    pub computer_scope: Option<ComputerScope>,
-}
+use super::Rights;
+use crate::model::operation::BUNDLES;
+use crate::model::role::{MAX_DEPTH, RoleDef, SUPER_ADMINISTRATOR};
+use crate::model::scope::{AccessLevel, ComputerScope, UserScope, ou_within};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
@@ -75,14 +58,6 @@ pub fn intersect_user(a: &UserScope, b: &UserScope) -> UserScope {
             UserScope::Domains(out)
         }
     }
-}
-
-/// Whether OU `inner` lies in the subtree of OU `outer`.
-#[must_use]
-pub fn ou_within(inner: &str, outer: &str) -> bool {
-    let i = inner.to_ascii_lowercase();
-    let o = outer.to_ascii_lowercase();
-    i == o || i.ends_with(&format!(",{o}"))
 }
 
 #[must_use]
@@ -245,97 +220,13 @@ pub fn warnings(rights: &Rights) -> Vec<String> {
     w
 }
 
-/// The roles shipped with a new appliance.
-#[must_use]
-pub fn builtin_roles() -> Vec<RoleDef> {
-    use Operation as O;
-    let ops = |list: &[Operation]| Some(list.iter().map(|o| (*o, AccessLevel::All)).collect());
-    let sup = Some(SUPER_ADMINISTRATOR.to_string());
-    vec![
-        RoleDef {
-            name: SUPER_ADMINISTRATOR.into(),
-            parent: None,
-            description: "All operations everywhere; cannot be changed".into(),
-            ops: None,
-            user_scope: None,
-            computer_scope: None,
-        },
-        RoleDef {
-            name: "Site Administrator".into(),
-            parent: sup.clone(),
-            description: "Everything for the sites in its computer scope (set it when deriving)"
-                .into(),
-            ops: Some(
-                Operation::ALL
-                    .iter()
-                    .filter(|o| {
-                        !matches!(
-                            o,
-                            O::SystemUpdate
-                                | O::SystemLockdown
-                                | O::AuditDelete
-                                | O::TempcodeToggle
-                        )
-                    })
-                    .map(|o| (*o, AccessLevel::All))
-                    .collect(),
-            ),
-            user_scope: None,
-            computer_scope: Some(ComputerScope::Sites(vec![])),
-        },
-        RoleDef {
-            name: "Integration Owner".into(),
-            parent: sup.clone(),
-            description: "Directory connections, certificates, RADIUS clients and proxies".into(),
-            ops: ops(&[
-                O::DirectoryEdit,
-                O::DirectoryPreview,
-                O::DirectorySync,
-                O::DirectoryDelete,
-                O::CertTrust,
-                O::CertDelete,
-                O::RadiusClientUpdate,
-                O::RadiusClientDelete,
-                O::RadiusProxyUpdate,
-                O::RadiusProxyDelete,
-                O::RadiusProxyToggle,
-            ]),
-            user_scope: None,
-            computer_scope: None,
-        },
-        RoleDef {
-            name: "Help Desk".into(),
-            parent: sup.clone(),
-            description:
-                "Unlock, reset, temporary codes and token help, after verifying the caller".into(),
-            ops: ops(&[
-                O::UserUnlock,
-                O::UserResetPassword,
-                O::TempcodeGenerate,
-                O::VerifyRun,
-                O::TokenReset,
-                O::TokenPin,
-                O::TokenUnlock,
-                O::TokenVirtualOtp,
-                O::TokenStatus,
-            ]),
-            user_scope: None,
-            computer_scope: None,
-        },
-        RoleDef {
-            name: "Compliance Auditor".into(),
-            parent: sup,
-            description: "Reports and the audit log, read-only".into(),
-            ops: ops(&[O::ReportView, O::ReportExport]),
-            user_scope: None,
-            computer_scope: None,
-        },
-    ]
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::model::operation::Operation;
+    use crate::model::role::builtin_roles;
     use proptest::prelude::*;
 
     fn map(roles: Vec<RoleDef>) -> HashMap<String, RoleDef> {

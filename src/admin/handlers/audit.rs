@@ -3,10 +3,11 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::HandlerResult;
-use crate::admin::authz::{ComputerScope, Permit, Rights, UserScope};
+use crate::admin::authz::{Permit, Rights};
 use crate::admin::command::AuditListArgs;
 use crate::admin::server::AdminContext;
 use crate::audit::ChainedRecord;
+use crate::model::{ComputerScope, UserScope};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()

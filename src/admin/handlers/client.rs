@@ -4,8 +4,9 @@ use super::{AdminError, HandlerResult};
 use crate::admin::authz::Permit;
 use crate::admin::command::{ClientAddArgs, ClientEditArgs};
 use crate::admin::server::AdminContext;
-use crate::radius::cidr::IpNet;
-use crate::store::{ClientRecord, ClientSpec, SecretBytes, WriteOp};
+use crate::model::cidr::IpNet;
+use crate::model::{ClientRecord, ClientSpec, Secret};
+use crate::store::WriteOp;
 
 /// RFC 2865 asks for secrets of at least 16 octets; shorter ones are refused outright
 /// below 6 and accepted with a warning up to 15, as deployed NAS configurations demand.
@@ -29,16 +30,18 @@ fn check_address(address: &str) -> Result<String, AdminError> {
         .map_err(|e| AdminError::invalid(e.to_string()))
 }
 
-fn check_secret(secret: &str) -> Result<Option<String>, AdminError> {
-    let secret = secret.trim_end_matches(['\n', '\r']);
+/// The secret as typed (one trailing line break dropped), and a warning when it is short.
+fn check_secret(given: &Secret) -> Result<(Secret, Option<String>), AdminError> {
+    let secret = Secret::from_text(given.expose_str().unwrap_or_default());
     if secret.len() < MIN_SECRET {
         return Err(AdminError::invalid(format!(
             "the shared secret must be at least {MIN_SECRET} characters ({RECOMMENDED_SECRET}+ recommended)"
         )));
     }
-    Ok((secret.len() < RECOMMENDED_SECRET).then(|| {
+    let warning = (secret.len() < RECOMMENDED_SECRET).then(|| {
         format!("the shared secret is shorter than the {RECOMMENDED_SECRET} characters RFC 2865 recommends")
-    }))
+    });
+    Ok((secret, warning))
 }
 
 /// Clients belong to a site: the appliance's own, or one created with `site add`.
@@ -68,20 +71,14 @@ fn view(c: &ClientRecord) -> Value {
 pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: ClientAddArgs) -> HandlerResult {
     check_name(&a.name)?;
     let address = check_address(&a.address)?;
-    let warning = check_secret(&a.secret.0)?;
+    let (secret, warning) = check_secret(&a.secret)?;
     if let Some(site) = &a.site {
         check_site(ctx, site)?;
     }
     let spec = ClientSpec {
         name: a.name.clone(),
         address,
-        secret: SecretBytes::new(
-            a.secret
-                .0
-                .trim_end_matches(['\n', '\r'])
-                .as_bytes()
-                .to_vec(),
-        ),
+        secret,
         site: a.site.clone().unwrap_or_else(|| ctx.site.clone()),
         require_message_authenticator: a.require_message_authenticator.unwrap_or(true),
         rate_limit: a.rate_limit.filter(|r| *r > 0),
@@ -133,8 +130,9 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: ClientEditArgs)
     check_name(&name)?;
     let secret = match &a.secret {
         Some(s) => {
-            warnings.extend(check_secret(&s.0)?);
-            SecretBytes::new(s.0.trim_end_matches(['\n', '\r']).as_bytes().to_vec())
+            let (secret, warning) = check_secret(s)?;
+            warnings.extend(warning);
+            secret
         }
         None => current.secret.clone(),
     };

@@ -7,10 +7,11 @@ use crate::admin::command::{DeleteDirectoryArgs, DirectoryArgs, SyncArgs};
 use crate::admin::proto::ErrorCode;
 use crate::admin::server::AdminContext;
 use crate::directory::plan::Mode;
-use crate::directory::service::{SyncError, Trigger};
 use crate::directory::spec::DirectorySpec;
+use crate::model::Secret;
+use crate::store::WriteOp;
 use crate::store::directory::{DirectoryOp, DirectoryRecord};
-use crate::store::{SecretBytes, WriteOp};
+use crate::sync::service::{SyncError, Trigger};
 use crate::time::now_unix;
 
 impl From<SyncError> for AdminError {
@@ -126,7 +127,7 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -
     let pw = a
         .bind_password
         .as_ref()
-        .map(|p| p.0.trim_end_matches(['\n', '\r']).to_string())
+        .map(|p| Secret::from_text(p.expose_str().unwrap_or_default()))
         .unwrap_or_default();
     if pw.is_empty() {
         return Err(AdminError::invalid(
@@ -138,7 +139,7 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -
             &ctx.store,
             vec![WriteOp::Directory(DirectoryOp::AddDirectory {
                 spec: spec.clone(),
-                bind_password: SecretBytes::new(pw.into_bytes()),
+                bind_password: pw,
                 created_by: permit.actor().name.clone(),
             })],
         )
@@ -164,7 +165,7 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) 
     let bind_password = a
         .bind_password
         .as_ref()
-        .map(|p| SecretBytes::new(p.0.trim_end_matches(['\n', '\r']).as_bytes().to_vec()));
+        .map(|p| Secret::from_text(p.expose_str().unwrap_or_default()));
     permit
         .commit(
             &ctx.store,

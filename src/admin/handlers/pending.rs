@@ -6,7 +6,8 @@ use super::{AdminError, HandlerResult};
 use crate::admin::authz::Permit;
 use crate::admin::command::{PendingUpdateArgs, parse_user};
 use crate::admin::server::AdminContext;
-use crate::store::{NewUser, UserRecord, UserStatus, WriteOp};
+use crate::model::{NewUser, UserRecord, UserStatus};
+use crate::store::WriteOp;
 
 const MAX_ROWS: usize = 100_000;
 
@@ -87,7 +88,7 @@ pub(crate) fn parse_csv(text: &str) -> Result<Vec<NewUser>, String> {
         {
             return Err(format!("line {n}: `{name}` is not a valid user name"));
         }
-        let domain = get(col("domain")).unwrap_or_else(|| crate::store::LOCAL_DOMAIN.into());
+        let domain = get(col("domain")).unwrap_or_else(|| crate::model::LOCAL_DOMAIN.into());
         if let Some(email) = get(col("email"))
             && !email.contains('@')
         {

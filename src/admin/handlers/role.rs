@@ -8,16 +8,19 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{AdminError, HandlerResult};
-use crate::admin::authz::role::{self, RoleDef, RoleLookup as _, SUPER_ADMINISTRATOR};
-use crate::admin::authz::{self, AccessLevel, Actor, ComputerScope, Permit, Rights, UserScope};
+use crate::admin::authz::role::{self, RoleLookup as _};
+use crate::admin::authz::{self, Actor, Permit, Rights};
 use crate::admin::command::{
     AdminAddArgs, AdminRoleArgs, ExplainArgs, Requirement, RoleArgs, Target,
 };
-use crate::admin::ops::{BUNDLES, Operation};
 use crate::admin::proto::ErrorCode;
 use crate::admin::server::{AdminContext, user_id};
+use crate::model::AdminRecord;
+use crate::model::operation::{BUNDLES, Operation};
+use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR};
+use crate::model::{AccessLevel, ComputerScope, UserScope};
 use crate::store::WriteOp;
-use crate::store::admin::{AdminOp, AdminRecord};
+use crate::store::admin::AdminOp;
 
 fn denied(message: impl Into<String>) -> AdminError {
     AdminError {

@@ -7,9 +7,10 @@ use crate::admin::authz::Permit;
 use crate::admin::command::SiteArgs;
 use crate::admin::proto::ErrorCode;
 use crate::admin::server::AdminContext;
-use crate::radius::cidr::IpNet;
+use crate::model::SiteRecord;
+use crate::model::cidr::IpNet;
 use crate::store::WriteOp;
-use crate::store::admin::{AdminOp, SiteRecord};
+use crate::store::admin::AdminOp;
 
 fn view(s: &SiteRecord) -> Value {
     json!({"name": s.name, "subnets": s.subnets, "timezone": s.timezone, "created_by": s.created_by})

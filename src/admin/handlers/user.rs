@@ -7,7 +7,8 @@ use crate::admin::command::{
 };
 use crate::admin::server::AdminContext;
 use crate::auth::password;
-use crate::store::{LOCAL_DOMAIN, NewUser, UserChanges, UserRecord, UserStatus, WriteOp};
+use crate::model::{LOCAL_DOMAIN, NewUser, UserChanges, UserRecord, UserStatus};
+use crate::store::WriteOp;
 
 const MAX_IMPORT: usize = 1_000_000;
 
@@ -79,8 +80,10 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: UserAddArgs) -> 
     check_local(&domain)?;
     check_user_name(&name)?;
     let hash = {
-        let pw = a.password.map(|s| s.0);
-        let h = a.password_hash.map(|s| s.0);
+        let pw = a.password.and_then(|s| s.expose_str().map(str::to_string));
+        let h = a
+            .password_hash
+            .and_then(|s| s.expose_str().map(str::to_string));
         // argon2 is deliberately slow: keep it off the async workers.
         tokio::task::spawn_blocking(move || hash_from(pw.as_deref(), h.as_deref()))
             .await
@@ -156,7 +159,7 @@ pub(super) async fn import(
 ) -> HandlerResult {
     let domain = a.domain.unwrap_or_else(|| LOCAL_DOMAIN.into());
     check_local(&domain)?;
-    let text = a.lines.0;
+    let text = a.lines.expose_str().unwrap_or_default().to_string();
     let entries = tokio::task::spawn_blocking(move || parse_import(&text))
         .await
         .map_err(|_| AdminError::invalid("import parsing failed"))??;
@@ -310,7 +313,7 @@ pub(super) async fn set_password(
 ) -> HandlerResult {
     let u = find(ctx, &a.user)?;
     check_local(&u.domain)?;
-    let pw = a.password.0;
+    let pw = a.password.expose_str().unwrap_or_default().to_string();
     let hash = tokio::task::spawn_blocking(move || hash_from(Some(&pw), None))
         .await
         .map_err(|_| AdminError::invalid("hashing failed"))??

@@ -8,11 +8,10 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use md5::{Digest, Md5};
-use subtle::{Choice, ConstantTimeEq};
 
 use super::code::Code;
 use super::error::PasswordError;
-use super::packet::{HEADER_LEN, PacketView};
+use super::layout::HEADER_LEN;
 
 type HmacMd5 = Hmac<Md5>;
 
@@ -24,19 +23,8 @@ pub const MAX_USER_PASSWORD_LEN: usize = 128;
 /// largest multiple of 16 that does.
 pub const MAX_SALTED_LEN: usize = 239;
 
-const BLOCK: usize = 16;
-const ZEROS: [u8; 16] = [0; 16];
-
-/// Result of checking a Message-Authenticator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MaCheck {
-    Valid,
-    /// The packet carries none; whether that is acceptable is policy
-    /// (BlastRADIUS: refuse Access-Requests without one from clients that
-    /// are known to send it).
-    Missing,
-    Invalid,
-}
+pub(crate) const BLOCK: usize = 16;
+pub(crate) const ZEROS: [u8; 16] = [0; 16];
 
 fn md5_parts(parts: &[&[u8]]) -> [u8; 16] {
     let mut h = Md5::new();
@@ -263,25 +251,6 @@ pub fn accounting_request_authenticator(packet: &[u8], secret: &[u8]) -> [u8; 16
     response_authenticator(packet, &ZEROS, secret)
 }
 
-/// Checks the Request Authenticator of an Accounting-Request (also right
-/// for CoA-Request and Disconnect-Request). Only the Length octets are
-/// hashed, so UDP padding does not break it.
-pub fn verify_accounting_request(view: &PacketView<'_>, secret: &[u8]) -> bool {
-    let expected = accounting_request_authenticator(view.raw(), secret);
-    expected.ct_eq(view.authenticator()).into()
-}
-
-/// Checks the Response Authenticator of a response to the request that
-/// carried `request_authenticator`.
-pub fn verify_response(
-    view: &PacketView<'_>,
-    request_authenticator: &[u8; 16],
-    secret: &[u8],
-) -> bool {
-    let expected = response_authenticator(view.raw(), request_authenticator, secret);
-    expected.ct_eq(view.authenticator()).into()
-}
-
 /// HMAC-MD5 over `packet` with its authenticator field replaced by
 /// `authenticator` and the 16 octets at `mac_offset` taken as zeros, fed
 /// in pieces so no copy of the packet is made. `None` if `mac_offset` does
@@ -333,65 +302,6 @@ pub(crate) fn ma_authenticator(
     }
 }
 
-/// Checks the Message-Authenticator of a decoded packet.
-///
-/// Pass `None` for a request (its own authenticator, or zeros for
-/// Accounting/CoA/Disconnect requests, is used) and the original request's
-/// authenticator for a response. For Accounting-Response and the CoA and
-/// Disconnect ACK/NAKs both the zero and the request-authenticator form
-/// are accepted: deployed servers disagree on which one they send, and
-/// either still proves knowledge of the secret.
-pub fn verify_message_authenticator(
-    view: &PacketView<'_>,
-    secret: &[u8],
-    request_authenticator: Option<&[u8; 16]>,
-) -> MaCheck {
-    match MacKey::new(secret) {
-        Some(key) => verify_message_authenticator_keyed(view, &key, request_authenticator),
-        None if view.message_authenticator_offset().is_none() => MaCheck::Missing,
-        None => MaCheck::Invalid,
-    }
-}
-
-/// [`verify_message_authenticator`] with the secret already keyed.
-pub fn verify_message_authenticator_keyed(
-    view: &PacketView<'_>,
-    key: &MacKey,
-    request_authenticator: Option<&[u8; 16]>,
-) -> MaCheck {
-    let Some(offset) = view.message_authenticator_offset() else {
-        return MaCheck::Missing;
-    };
-    let raw = view.raw();
-    let Some(received) = raw.get(offset..offset + BLOCK) else {
-        return MaCheck::Invalid;
-    };
-    let check = |auth: &[u8; 16]| -> Choice {
-        match message_authenticator_keyed(raw, offset, auth, key) {
-            Some(mac) => mac.ct_eq(received),
-            None => Choice::from(0),
-        }
-    };
-    let code = view.code();
-    let ok = match request_authenticator {
-        None if code.has_hashed_request_authenticator() => check(&ZEROS),
-        None => check(view.authenticator()),
-        Some(req) => match code {
-            Code::AccountingResponse
-            | Code::DisconnectAck
-            | Code::DisconnectNak
-            | Code::CoaAck
-            | Code::CoaNak => check(req) | check(&ZEROS),
-            _ => check(req),
-        },
-    };
-    if bool::from(ok) {
-        MaCheck::Valid
-    } else {
-        MaCheck::Invalid
-    }
-}
-
 /// A fresh Request Authenticator for Access-Request and Status-Server,
 /// which RFC 2865 §3 requires to be unpredictable.
 pub fn random_authenticator() -> Result<[u8; 16], getrandom::Error> {
@@ -414,6 +324,7 @@ mod tests {
     use super::super::attr;
     use super::super::packet::{Packet, PacketView};
     use super::super::test_util::hex;
+    use super::super::verify::{self, MaCheck};
     use super::*;
 
     const SECRET: &[u8] = b"xyzzy5461";
@@ -441,8 +352,8 @@ mod tests {
         let req = PacketView::decode(&req_buf).unwrap();
         let acc_buf = hex(RFC_ACCEPT);
         let acc = PacketView::decode(&acc_buf).unwrap();
-        assert!(verify_response(&acc, req.authenticator(), SECRET));
-        assert!(!verify_response(&acc, req.authenticator(), b"xyzzy5462"));
+        assert!(verify::response(&acc, req.authenticator(), SECRET));
+        assert!(!verify::response(&acc, req.authenticator(), b"xyzzy5462"));
         assert_eq!(
             &response_authenticator(acc.raw(), req.authenticator(), SECRET),
             acc.authenticator()
@@ -455,18 +366,18 @@ mod tests {
             hex("0cda00268a54f4686fb394c52866e302185d062350125a665e2e1e8411f3e243822097c84fa3");
         let req = PacketView::decode(&req_buf).unwrap();
         assert_eq!(
-            verify_message_authenticator(&req, SECRET, None),
+            verify::message_authenticator(&req, SECRET, None),
             MaCheck::Valid
         );
         assert_eq!(
-            verify_message_authenticator(&req, b"wrong", None),
+            verify::message_authenticator(&req, b"wrong", None),
             MaCheck::Invalid
         );
         let resp_buf = hex("02da0014ef0d552a4bf2d693ec2b6fe8b5411d66");
         let resp = PacketView::decode(&resp_buf).unwrap();
-        assert!(verify_response(&resp, req.authenticator(), SECRET));
+        assert!(verify::response(&resp, req.authenticator(), SECRET));
         assert_eq!(
-            verify_message_authenticator(&resp, SECRET, Some(req.authenticator())),
+            verify::message_authenticator(&resp, SECRET, Some(req.authenticator())),
             MaCheck::Missing
         );
 
@@ -474,12 +385,12 @@ mod tests {
             hex("0cb30026925f6b66dd5fed571fcb1db7ad3882605012e8d6eabda910875cd91fdade26367858");
         let acct = PacketView::decode(&acct_buf).unwrap();
         assert_eq!(
-            verify_message_authenticator(&acct, SECRET, None),
+            verify::message_authenticator(&acct, SECRET, None),
             MaCheck::Valid
         );
         let acct_resp_buf = hex("05b300140f6f92145f107e2f504e860a4860669c");
         let acct_resp = PacketView::decode(&acct_resp_buf).unwrap();
-        assert!(verify_response(&acct_resp, acct.authenticator(), SECRET));
+        assert!(verify::response(&acct_resp, acct.authenticator(), SECRET));
     }
 
     #[test]
@@ -487,8 +398,8 @@ mod tests {
         let mut buf =
             hex("0404002711019c27d4e00cbc523b3e2fc834baf401066e656d6f2806000000012c073230303234");
         let view = PacketView::decode(&buf).unwrap();
-        assert!(verify_accounting_request(&view, SECRET));
-        assert!(!verify_accounting_request(&view, b"foo"));
+        assert!(verify::accounting_request(&view, SECRET));
+        assert!(!verify::accounting_request(&view, b"foo"));
         // Independent recomputation: MD5 over the packet with a zeroed
         // authenticator, then the secret.
         let mut zeroed = buf.clone();
@@ -499,7 +410,7 @@ mod tests {
         // Padding after Length must not change the result.
         buf.extend_from_slice(&[0xAA; 7]);
         let padded = PacketView::decode(&buf).unwrap();
-        assert!(verify_accounting_request(&padded, SECRET));
+        assert!(verify::accounting_request(&padded, SECRET));
     }
 
     #[test]
@@ -524,7 +435,7 @@ mod tests {
         assert_eq!(&wire[22..38], &expected);
         let view = PacketView::decode(&wire).unwrap();
         assert_eq!(
-            verify_message_authenticator(&view, SECRET, None),
+            verify::message_authenticator(&view, SECRET, None),
             MaCheck::Valid
         );
     }

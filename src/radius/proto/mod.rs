@@ -21,14 +21,17 @@ pub mod code;
 pub mod crypto;
 pub mod dict;
 pub mod error;
+pub mod layout;
 pub mod packet;
+pub mod verify;
 
 pub use attr::Vsa;
 pub use code::Code;
-pub use crypto::MaCheck;
 pub use dict::{AttrDef, AttrKind};
 pub use error::{DecodeError, EncodeError, PasswordError};
-pub use packet::{Attributes, HEADER_LEN, MAX_PACKET_LEN, Packet, PacketView};
+pub use layout::{HEADER_LEN, MAX_PACKET_LEN};
+pub use packet::{Attributes, Packet, PacketView};
+pub use verify::MaCheck;
 
 #[cfg(test)]
 mod proptests;

@@ -7,9 +7,7 @@ use super::attr::{self, MAX_VALUE_LEN, MESSAGE_AUTHENTICATOR, PROXY_STATE, USER_
 use super::code::Code;
 use super::crypto;
 use super::error::{DecodeError, EncodeError};
-
-pub const MAX_PACKET_LEN: usize = 4096;
-pub const HEADER_LEN: usize = 20;
+use super::layout::{HEADER_LEN, MAX_PACKET_LEN};
 
 /// Length of a Message-Authenticator attribute including its header.
 const MA_ATTR_LEN: usize = 18;
@@ -554,8 +552,9 @@ fn put16(out: &mut [u8], at: usize, value: &[u8; 16]) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::super::attr::*;
-    use super::super::crypto::{self, MaCheck};
+    use super::super::crypto;
     use super::super::test_util::hex;
+    use super::super::verify::{self, MaCheck};
     use super::*;
 
     const SECRET: &[u8] = b"xyzzy5461";
@@ -642,7 +641,7 @@ mod tests {
         assert_eq!(v.attribute_count(), 3);
         let req_buf = hex(RFC_REQUEST);
         let req = request_view(&req_buf);
-        assert!(crypto::verify_response(&v, req.authenticator(), SECRET));
+        assert!(verify::response(&v, req.authenticator(), SECRET));
     }
 
     fn header(len: u16) -> Vec<u8> {
@@ -823,7 +822,7 @@ mod tests {
         );
         assert_eq!(v.authenticator(), &[3; 16]);
         assert_eq!(
-            crypto::verify_message_authenticator(&v, SECRET, None),
+            verify::message_authenticator(&v, SECRET, None),
             MaCheck::Valid
         );
         let pw =
@@ -861,11 +860,11 @@ mod tests {
                 ]
             );
             assert!(
-                crypto::verify_response(&v, req.authenticator(), SECRET),
+                verify::response(&v, req.authenticator(), SECRET),
                 "{code:?}"
             );
             assert_eq!(
-                crypto::verify_message_authenticator(&v, SECRET, Some(req.authenticator())),
+                verify::message_authenticator(&v, SECRET, Some(req.authenticator())),
                 MaCheck::Valid,
                 "{code:?}"
             );
@@ -875,11 +874,11 @@ mod tests {
                 Code::AccessAccept | Code::AccessReject | Code::AccessChallenge
             ) {
                 assert_eq!(
-                    crypto::verify_message_authenticator(&v, SECRET, Some(&[0xEE; 16])),
+                    verify::message_authenticator(&v, SECRET, Some(&[0xEE; 16])),
                     MaCheck::Invalid
                 );
             }
-            assert!(!crypto::verify_response(&v, &[0xEE; 16], SECRET));
+            assert!(!verify::response(&v, &[0xEE; 16], SECRET));
         }
     }
 
@@ -951,9 +950,9 @@ mod tests {
         p.add_str(USER_NAME, "nemo").add_u32(ACCT_STATUS_TYPE, 1);
         let plain = p.encode_request(SECRET).unwrap();
         let v = request_view(&plain);
-        assert!(crypto::verify_accounting_request(&v, SECRET));
+        assert!(verify::accounting_request(&v, SECRET));
         assert_eq!(
-            crypto::verify_message_authenticator(&v, SECRET, None),
+            verify::message_authenticator(&v, SECRET, None),
             MaCheck::Missing
         );
 
@@ -961,9 +960,9 @@ mod tests {
         let signed = p.encode_request(SECRET).unwrap();
         let v = request_view(&signed);
         assert_eq!(v.message_authenticator_offset(), Some(22));
-        assert!(crypto::verify_accounting_request(&v, SECRET));
+        assert!(verify::accounting_request(&v, SECRET));
         assert_eq!(
-            crypto::verify_message_authenticator(&v, SECRET, None),
+            verify::message_authenticator(&v, SECRET, None),
             MaCheck::Valid
         );
     }

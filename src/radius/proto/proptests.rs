@@ -6,7 +6,8 @@
 use proptest::prelude::*;
 
 use super::attr::{self, MESSAGE_AUTHENTICATOR, PROXY_STATE};
-use super::crypto::{self, MaCheck};
+use super::crypto;
+use super::verify::{self, MaCheck};
 use super::{Code, HEADER_LEN, MAX_PACKET_LEN, Packet, PacketView};
 
 fn exercise(view: &PacketView<'_>) {
@@ -34,10 +35,10 @@ fn exercise(view: &PacketView<'_>) {
     }
     assert_eq!(walked, view.raw().len());
     assert_eq!(view.attributes().count(), view.attribute_count());
-    let _ = crypto::verify_message_authenticator(view, b"s", None);
-    let _ = crypto::verify_message_authenticator(view, b"s", Some(&[0; 16]));
-    let _ = crypto::verify_accounting_request(view, b"s");
-    let _ = crypto::verify_response(view, &[0; 16], b"s");
+    let _ = verify::message_authenticator(view, b"s", None);
+    let _ = verify::message_authenticator(view, b"s", Some(&[0; 16]));
+    let _ = verify::accounting_request(view, b"s");
+    let _ = verify::response(view, &[0; 16], b"s");
 }
 
 fn code() -> impl Strategy<Value = Code> {
@@ -137,9 +138,9 @@ proptest! {
             .map(|(t, v)| (t, v.to_vec()))
             .collect();
         prop_assert_eq!(decoded, attrs);
-        let ma = crypto::verify_message_authenticator(&view, &secret, None);
+        let ma = verify::message_authenticator(&view, &secret, None);
         if request_code.has_hashed_request_authenticator() {
-            prop_assert!(crypto::verify_accounting_request(&view, &secret));
+            prop_assert!(verify::accounting_request(&view, &secret));
             prop_assert_eq!(ma, MaCheck::Missing);
         } else {
             prop_assert_eq!(view.authenticator(), &auth);
@@ -166,12 +167,12 @@ proptest! {
         prop_assert_eq!(&plain, &keyed);
         let view = PacketView::decode(&keyed).unwrap();
         prop_assert_eq!(
-            crypto::verify_message_authenticator_keyed(&view, &key, Some(&req_auth)),
-            crypto::verify_message_authenticator(&view, &secret, Some(&req_auth))
+            verify::message_authenticator_keyed(&view, &key, Some(&req_auth)),
+            verify::message_authenticator(&view, &secret, Some(&req_auth))
         );
         let other = crypto::MacKey::new(b"another secret").unwrap();
         prop_assert_eq!(
-            crypto::verify_message_authenticator_keyed(&view, &other, Some(&req_auth)),
+            verify::message_authenticator_keyed(&view, &other, Some(&req_auth)),
             MaCheck::Invalid
         );
     }
@@ -210,9 +211,9 @@ proptest! {
         let view = PacketView::decode(&wire).unwrap();
         prop_assert_eq!(view.identifier(), req_id);
         prop_assert_eq!(view.message_authenticator_offset(), Some(HEADER_LEN + 2));
-        prop_assert!(crypto::verify_response(&view, &req_auth, &secret));
+        prop_assert!(verify::response(&view, &req_auth, &secret));
         prop_assert_eq!(
-            crypto::verify_message_authenticator(&view, &secret, Some(&req_auth)),
+            verify::message_authenticator(&view, &secret, Some(&req_auth)),
             MaCheck::Valid
         );
         let copied: Vec<&[u8]> = view.attrs(PROXY_STATE).collect();
@@ -223,8 +224,8 @@ proptest! {
         let i = flip.index(tampered.len());
         tampered[i] ^= 1 << bit;
         if let Ok(t) = PacketView::decode(&tampered) {
-            let auth_ok = crypto::verify_response(&t, &req_auth, &secret);
-            let ma_ok = crypto::verify_message_authenticator(&t, &secret, Some(&req_auth))
+            let auth_ok = verify::response(&t, &req_auth, &secret);
+            let ma_ok = verify::message_authenticator(&t, &secret, Some(&req_auth))
                 == MaCheck::Valid;
             prop_assert!(!(auth_ok && ma_ok), "bit {} of octet {} went unnoticed", bit, i);
         }

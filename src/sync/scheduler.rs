@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::schedule::{Backoff, Schedule};
 use super::service::{DirectoryService, SyncError, Trigger};
 use crate::audit::{AuditEvent, EventKind, Outcome};
+use crate::directory::schedule::{Backoff, Schedule};
 use crate::store::{Store, WriteOp};
 use crate::time::{UnixTime, now_micros, now_unix};
 

@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::ldap::{Connector, LdapFailure};
-use super::map::{DirectoryUser, MapError, map_entry};
-use super::passthrough::{BindOutcome, BindPool};
-use super::plan::{Guard, Mode, PlanError, SyncPlan, plan};
-use super::spec::DirectorySpec;
+use crate::directory::ldap::{Connector, LdapFailure};
+use crate::directory::map::{DirectoryUser, MapError, map_entry};
+use crate::directory::passthrough::{BindOutcome, BindPool};
+use crate::directory::plan::{Guard, Mode, PlanError, SyncPlan, plan};
+use crate::directory::spec::DirectorySpec;
 use crate::store::directory::{DirectoryOp, DirectoryRecord, SyncRunRecord};
 use crate::store::{Store, StoreError, WriteOp};
 use crate::time::{UnixTime, now_unix};
@@ -448,7 +448,11 @@ impl DirectoryService {
 
 /// Full when the full schedule is due (or there never was one), incremental otherwise.
 fn auto_mode(rec: &DirectoryRecord, now: UnixTime) -> Mode {
-    let Ok(full) = rec.spec.full_schedule.parse::<super::schedule::Schedule>() else {
+    let Ok(full) = rec
+        .spec
+        .full_schedule
+        .parse::<crate::directory::schedule::Schedule>()
+    else {
         return Mode::Full;
     };
     match rec.last_full_at {

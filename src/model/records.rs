@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::secrets::SecretBytes;
+use super::secret::Secret;
 use crate::time::UnixTime;
 
 /// The domain of users created on the appliance itself.
@@ -44,7 +44,7 @@ impl UserStatus {
 pub struct ClientRecord {
     pub name: String,
     pub address: String,
-    pub secret: SecretBytes,
+    pub secret: Secret,
     pub site: String,
     pub require_message_authenticator: bool,
     pub rate_limit: Option<u32>,
@@ -94,7 +94,7 @@ pub struct UserChanges {
 pub struct ClientSpec {
     pub name: String,
     pub address: String,
-    pub secret: SecretBytes,
+    pub secret: Secret,
     pub site: String,
     pub require_message_authenticator: bool,
     pub rate_limit: Option<u32>,
@@ -113,4 +113,25 @@ pub struct AcctRecord {
     pub output_octets: Option<u32>,
     /// Attributes as `Name=value` text, one per line, for later reports.
     pub attributes: String,
+}
+
+/// An administrator: a Unix account bound to one role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdminRecord {
+    pub name: String,
+    pub unix_user: String,
+    pub uid: u32,
+    pub role: String,
+    pub enabled: bool,
+    pub created_by: String,
+    pub created_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteRecord {
+    pub name: String,
+    pub subnets: Vec<String>,
+    pub timezone: String,
+    pub created_by: String,
+    pub created_at: UnixTime,
 }

@@ -1,0 +1,115 @@
+//! Roles as stored: each one's own restriction and its parent, and the roles shipped
+//! with a new appliance. How restrictions combine down the hierarchy is the authorization
+//! layer's business (`admin::authz::role`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::operation::Operation;
+use super::scope::{AccessLevel, ComputerScope, UserScope};
+
+/// The one role above all others.
+pub const SUPER_ADMINISTRATOR: &str = "Super Administrator";
+
+/// Deepest allowed hierarchy: guards against cycles in a damaged store.
+pub const MAX_DEPTH: usize = 32;
+
+/// A role as stored: its own restriction. `None` means "same as the parent".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleDef {
+    pub name: String,
+    pub parent: Option<String>,
+    pub description: String,
+    pub ops: Option<BTreeMap<Operation, AccessLevel>>,
+    pub user_scope: Option<UserScope>,
+    pub computer_scope: Option<ComputerScope>,
+}
+
+/// The roles shipped with a new appliance.
+#[must_use]
+pub fn builtin_roles() -> Vec<RoleDef> {
+    use Operation as O;
+    let ops = |list: &[Operation]| Some(list.iter().map(|o| (*o, AccessLevel::All)).collect());
+    let sup = Some(SUPER_ADMINISTRATOR.to_string());
+    vec![
+        RoleDef {
+            name: SUPER_ADMINISTRATOR.into(),
+            parent: None,
+            description: "All operations everywhere; cannot be changed".into(),
+            ops: None,
+            user_scope: None,
+            computer_scope: None,
+        },
+        RoleDef {
+            name: "Site Administrator".into(),
+            parent: sup.clone(),
+            description: "Everything for the sites in its computer scope (set it when deriving)"
+                .into(),
+            ops: Some(
+                Operation::ALL
+                    .iter()
+                    .filter(|o| {
+                        !matches!(
+                            o,
+                            O::SystemUpdate
+                                | O::SystemLockdown
+                                | O::AuditDelete
+                                | O::TempcodeToggle
+                        )
+                    })
+                    .map(|o| (*o, AccessLevel::All))
+                    .collect(),
+            ),
+            user_scope: None,
+            computer_scope: Some(ComputerScope::Sites(vec![])),
+        },
+        RoleDef {
+            name: "Integration Owner".into(),
+            parent: sup.clone(),
+            description: "Directory connections, certificates, RADIUS clients and proxies".into(),
+            ops: ops(&[
+                O::DirectoryEdit,
+                O::DirectoryPreview,
+                O::DirectorySync,
+                O::DirectoryDelete,
+                O::CertTrust,
+                O::CertDelete,
+                O::RadiusClientUpdate,
+                O::RadiusClientDelete,
+                O::RadiusProxyUpdate,
+                O::RadiusProxyDelete,
+                O::RadiusProxyToggle,
+            ]),
+            user_scope: None,
+            computer_scope: None,
+        },
+        RoleDef {
+            name: "Help Desk".into(),
+            parent: sup.clone(),
+            description:
+                "Unlock, reset, temporary codes and token help, after verifying the caller".into(),
+            ops: ops(&[
+                O::UserUnlock,
+                O::UserResetPassword,
+                O::TempcodeGenerate,
+                O::VerifyRun,
+                O::TokenReset,
+                O::TokenPin,
+                O::TokenUnlock,
+                O::TokenVirtualOtp,
+                O::TokenStatus,
+            ]),
+            user_scope: None,
+            computer_scope: None,
+        },
+        RoleDef {
+            name: "Compliance Auditor".into(),
+            parent: sup,
+            description: "Reports and the audit log, read-only".into(),
+            ops: ops(&[O::ReportView, O::ReportExport]),
+            user_scope: None,
+            computer_scope: None,
+        },
+    ]
+}
