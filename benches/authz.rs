@@ -97,7 +97,7 @@ fn main() {
             }));
         }
         store.write(ops).await.unwrap();
-        let (_radius, ctx) = gatehouse::service::run::contexts(&config, store.clone(), vec![]).unwrap();
+        let (_radius, ctx) = gatehouse::service::run::contexts(&config, store.clone(), vec![], gatehouse::time::system()).unwrap();
         eprintln!("setup: {USERS} users, {} roles, {CHAINS} administrators in {:?}", CHAINS * DEPTH, t.elapsed());
 
         // Decision alone, as the dispatcher makes it.

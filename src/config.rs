@@ -72,6 +72,9 @@ pub struct RadiusConfig {
     pub default_client_rate_limit: u32,
     /// How long SIGTERM waits for in-flight requests.
     pub drain_seconds: u64,
+    /// A request that waited longer than this (milliseconds) for a CPU thread is dropped
+    /// unanswered: its NAS has retransmitted or given up.
+    pub stale_request_ms: u64,
 }
 
 impl Default for RadiusConfig {
@@ -84,6 +87,7 @@ impl Default for RadiusConfig {
             max_in_flight: 4096,
             default_client_rate_limit: 0,
             drain_seconds: 5,
+            stale_request_ms: 3000,
         }
     }
 }
@@ -347,6 +351,7 @@ const KNOWN_KEYS: &[(&str, &str)] = &[
     ("radius", "max_in_flight"),
     ("radius", "default_client_rate_limit"),
     ("radius", "drain_seconds"),
+    ("radius", "stale_request_ms"),
     ("auth", "rehash_on_login"),
     ("auth", "hash_workers"),
     ("admin", "socket"),

@@ -225,7 +225,9 @@ async fn every_command_times_every_kind_of_role() {
     let config =
         Config::from_toml_with_env(Path::new("t.toml"), &text, std::iter::empty()).unwrap();
     let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
-    let (_radius, ctx) = gatehouse::service::run::contexts(&config, store, vec![]).unwrap();
+    let (_radius, ctx) =
+        gatehouse::service::run::contexts(&config, store, vec![], gatehouse::time::system())
+            .unwrap();
     let mut h = Harness { ctx, next: 0 };
     let ca =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs/ca.pem"))

@@ -22,7 +22,7 @@ use super::handlers;
 use super::proto::{ErrorCode, MAX_LINE, PROTOCOL_VERSION, Request, Response};
 use crate::audit::{AuditEvent, EventKind, Outcome};
 use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR};
-use crate::radius::pipeline::RadiusContext;
+use crate::radius::context::RadiusContext;
 use crate::store::{Store, StoreError, WriteOp};
 use crate::time::now_micros;
 
@@ -86,13 +86,7 @@ impl AdminContext {
     /// # Errors
     /// A store failure while reading clients back.
     pub fn reload_clients(&self) -> Result<(), StoreError> {
-        let records = self.store.clients()?;
-        let default_rate = self
-            .radius
-            .settings
-            .read()
-            .map_or(0, |s| s.default_client_rate_limit);
-        self.radius.clients.replace(records, default_rate);
+        self.radius.replace_clients(self.store.clients()?);
         Ok(())
     }
 }

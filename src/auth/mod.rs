@@ -1,3 +1,6 @@
-//! Authentication logic that needs no I/O: password hashes and the decisions built on them.
+//! Authentication that needs no I/O: password hashes and their cost policy, which check a
+//! credential gets, and the access decision built on what the checks found.
 
+pub mod credential;
+pub mod decision;
 pub mod password;

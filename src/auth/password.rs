@@ -4,7 +4,9 @@
 //!
 //! Invariants: every comparison is constant-time; an unknown user is checked against
 //! [`dummy_hash`] so that it costs what a known argon2id user costs; empty passwords never
-//! match.
+//! match; a stored hash whose parameters exceed the cost policy below is refused at
+//! import and never verified (a login prompt must not make the daemon allocate gigabytes
+//! or spend seconds on one attempt).
 
 use std::sync::OnceLock;
 
@@ -15,6 +17,17 @@ use base64::engine::general_purpose::STANDARD as B64;
 use sha1::Sha1;
 use sha2::{Digest, Sha512};
 use subtle::ConstantTimeEq;
+
+/// Most memory an argon2 hash may ask for (KiB): 64 MiB, three times the default.
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 64 * 1024;
+/// Most argon2 passes.
+pub const MAX_ARGON2_TIME: u32 = 10;
+/// Most argon2 lanes.
+pub const MAX_ARGON2_LANES: u32 = 4;
+/// Most sha-crypt rounds (the default is 5,000; 100,000 cost about 17 ms here).
+pub const MAX_SHA_CRYPT_ROUNDS: u32 = 100_000;
+/// Fewest sha-crypt rounds the format allows.
+const MIN_SHA_CRYPT_ROUNDS: u32 = 1_000;
 
 /// The hash formats Gatehouse understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +58,7 @@ impl HashKind {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum HashError {
     #[error(
         "unrecognised password hash format (expected $6$, $5$, {{SSHA}}, {{SSHA512}} or $argon2id$)"
@@ -53,6 +66,12 @@ pub enum HashError {
     UnknownFormat,
     #[error("malformed {kind} hash")]
     Malformed { kind: &'static str },
+    #[error("{kind} hash too costly to verify: {what} (at most {max})")]
+    TooCostly {
+        kind: &'static str,
+        what: String,
+        max: u32,
+    },
     #[error("password must not be empty")]
     EmptyPassword,
     #[error("could not hash the password: {0}")]
@@ -79,37 +98,85 @@ pub fn is_cheap(stored: &str) -> bool {
     matches!(kind_of(stored), Ok(HashKind::Ssha | HashKind::Ssha512))
 }
 
-/// Identifies a stored hash's format and checks that it is well formed, so that imports
-/// are refused up front instead of failing at the first login.
+/// Identifies a stored hash's format and checks that it is well formed and within the
+/// cost policy, by parsing alone (no verification runs), so that imports are refused up
+/// front instead of failing — or costing minutes — at the first login.
 ///
 /// # Errors
-/// [`HashError::UnknownFormat`] or [`HashError::Malformed`].
+/// [`HashError::UnknownFormat`], [`HashError::Malformed`] or [`HashError::TooCostly`].
 pub fn check_hash(stored: &str) -> Result<HashKind, HashError> {
     let kind = kind_of(stored)?;
     match kind {
-        HashKind::Argon2id => {
-            PasswordHash::new(stored).map_err(|_| HashError::Malformed { kind: "argon2id" })?;
-        }
-        HashKind::Sha512Crypt | HashKind::Sha256Crypt => {
-            sha_crypt::PasswordHashRef::new(stored).map_err(|_| HashError::Malformed {
-                kind: kind.as_str(),
-            })?;
-            // A well-formed MCF string can still hold a bad salt or digest: verifying a
-            // dummy password tells "malformed" from "wrong password".
-            match sha_crypt::ShaCrypt::default().verify_password(b"\0", stored) {
-                Ok(()) | Err(sha_crypt::password_hash::Error::PasswordInvalid) => {}
-                Err(_) => {
-                    return Err(HashError::Malformed {
-                        kind: kind.as_str(),
-                    });
-                }
-            }
-        }
+        HashKind::Argon2id => check_argon2(stored)?,
+        HashKind::Sha512Crypt => check_sha_crypt(stored, kind, 86)?,
+        HashKind::Sha256Crypt => check_sha_crypt(stored, kind, 43)?,
         HashKind::Ssha | HashKind::Ssha512 => {
             split_salted(stored, kind)?;
         }
     }
     Ok(kind)
+}
+
+fn check_argon2(stored: &str) -> Result<(), HashError> {
+    let malformed = HashError::Malformed { kind: "argon2id" };
+    let hash = PasswordHash::new(stored).map_err(|_| malformed.clone())?;
+    let params = argon2::Params::try_from(&hash).map_err(|_| malformed)?;
+    for (what, value, max) in [
+        ("m (memory, KiB)", params.m_cost(), MAX_ARGON2_MEMORY_KIB),
+        ("t (passes)", params.t_cost(), MAX_ARGON2_TIME),
+        ("p (lanes)", params.p_cost(), MAX_ARGON2_LANES),
+    ] {
+        if value > max {
+            return Err(HashError::TooCostly {
+                kind: "argon2id",
+                what: format!("{what} = {value}"),
+                max,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `$5$` / `$6$` `[rounds=N$]salt$digest`, with the crypt alphabet and lengths.
+fn check_sha_crypt(stored: &str, kind: HashKind, digest_len: usize) -> Result<(), HashError> {
+    let malformed = || HashError::Malformed {
+        kind: kind.as_str(),
+    };
+    let crypt_alphabet = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/')
+    };
+    let rest = stored.get(3..).ok_or_else(malformed)?;
+    let mut parts: Vec<&str> = rest.split('$').collect();
+    let rounds = match parts.first().and_then(|p| p.strip_prefix("rounds=")) {
+        Some(n) => {
+            let n: u32 = n.parse().map_err(|_| malformed())?;
+            parts.remove(0);
+            n
+        }
+        None => 5_000,
+    };
+    let [salt, digest] = parts.as_slice() else {
+        return Err(malformed());
+    };
+    if salt.len() > 16
+        || salt.contains(char::is_whitespace)
+        || digest.len() != digest_len
+        || !crypt_alphabet(digest)
+    {
+        return Err(malformed());
+    }
+    if rounds < MIN_SHA_CRYPT_ROUNDS {
+        return Err(malformed());
+    }
+    if rounds > MAX_SHA_CRYPT_ROUNDS {
+        return Err(HashError::TooCostly {
+            kind: kind.as_str(),
+            what: format!("rounds = {rounds}"),
+            max: MAX_SHA_CRYPT_ROUNDS,
+        });
+    }
+    Ok(())
 }
 
 fn kind_of(stored: &str) -> Result<HashKind, HashError> {
@@ -159,7 +226,9 @@ pub fn verify(stored: &str, password: &[u8]) -> Verification {
     if password.is_empty() {
         return Verification::Mismatch;
     }
-    let Ok(kind) = kind_of(stored) else {
+    // A hash outside the cost policy (planted before the policy, or written straight
+    // into the database) never matches and costs nothing here.
+    let Ok(kind) = check_hash(stored) else {
         return Verification::Mismatch;
     };
     let ok = match kind {
@@ -268,6 +337,43 @@ mod tests {
         assert!(!verify(&h, b"").is_match());
         assert_eq!(hash_password(b""), Err(HashError::EmptyPassword));
         assert!(!verify(dummy_hash(), b"").is_match());
+    }
+
+    #[test]
+    fn costly_parameters_are_refused_by_parsing_and_never_verified() {
+        let b64 = |n: usize| B64.encode(vec![7u8; n]).trim_end_matches('=').to_string();
+        let argon = |m: u32, t: u32, p: u32| {
+            format!("$argon2id$v=19$m={m},t={t},p={p}${}${}", b64(16), b64(32))
+        };
+        assert_eq!(check_hash(&argon(19_456, 2, 1)), Ok(HashKind::Argon2id));
+        for (m, t, p) in [
+            (1_048_576, 1, 1),
+            (8, 1_000_000, 1),
+            (4_294_967_295, 4_294_967_295, 16_777_215),
+            (19_456, 2, 8),
+        ] {
+            let h = argon(m, t, p);
+            assert!(
+                matches!(
+                    check_hash(&h),
+                    Err(HashError::TooCostly { .. } | HashError::Malformed { .. })
+                ),
+                "{h}"
+            );
+            let started = std::time::Instant::now();
+            assert_eq!(verify(&h, b"x"), Verification::Mismatch);
+            assert!(started.elapsed() < std::time::Duration::from_millis(50));
+        }
+        let rounds = format!("$6$rounds=10000000$saltsalt${}", &SHA512[12..]);
+        assert!(
+            matches!(check_hash(&rounds), Err(HashError::TooCostly { .. })),
+            "{rounds}"
+        );
+        let started = std::time::Instant::now();
+        assert_eq!(verify(&rounds, b"secret"), Verification::Mismatch);
+        assert!(started.elapsed() < std::time::Duration::from_millis(50));
+        let ok = format!("$6$rounds=6000$saltsalt${}", &SHA512[12..]);
+        assert_eq!(check_hash(&ok), Ok(HashKind::Sha512Crypt));
     }
 
     #[test]

@@ -11,6 +11,8 @@ use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry
 use rustls::ClientConfig;
 
 use super::map::RawEntry;
+use super::spec::DirectorySpec;
+use crate::tls::client::{TlsError, client_config, empty_config};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LdapFailure {
@@ -59,6 +61,32 @@ fn describe(e: &LdapError) -> String {
 }
 
 impl Connector {
+    /// A connector for `spec`, trusting `roots` (trusted certificates by name, DER), or
+    /// the system roots when none are named and TLS is in play.
+    ///
+    /// # Errors
+    /// A root rustls refuses, or an empty system store.
+    pub fn for_spec(spec: &DirectorySpec, roots: &[(String, Vec<u8>)]) -> Result<Self, TlsError> {
+        let needs_tls = spec.starttls
+            || spec
+                .urls
+                .iter()
+                .any(|u| u.to_ascii_lowercase().starts_with("ldaps://"));
+        // Without TLS in play the roots are never consulted: no need for a system store.
+        let tls = if roots.is_empty() && !needs_tls {
+            empty_config()?
+        } else {
+            client_config(roots)?
+        };
+        Ok(Connector {
+            urls: spec.urls.clone(),
+            starttls: spec.starttls,
+            tls,
+            connect_timeout: Duration::from_secs(spec.connect_timeout_secs),
+            op_timeout: Duration::from_secs(spec.search_timeout_secs),
+        })
+    }
+
     /// Connects to the first URL that answers and starts the connection driver.
     ///
     /// # Errors

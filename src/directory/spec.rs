@@ -35,6 +35,9 @@ pub struct DirectorySpec {
     pub retention_days: u32,
     /// Connections kept for pass-through password checks.
     pub bind_pool_size: u32,
+    /// UPN suffixes (`corp.example`): a login as `name@corp.example` is this domain's
+    /// user `name`.
+    pub upn_suffixes: Vec<String>,
 }
 
 impl Default for DirectorySpec {
@@ -57,6 +60,7 @@ impl Default for DirectorySpec {
             disable_threshold_percent: 10.0,
             retention_days: 30,
             bind_pool_size: 8,
+            upn_suffixes: Vec::new(),
         }
     }
 }
@@ -154,6 +158,14 @@ impl DirectorySpec {
         }
         if self.bind_pool_size == 0 || self.bind_pool_size > 256 {
             return Err(err("bind_pool_size", "from 1 to 256"));
+        }
+        for suffix in &self.upn_suffixes {
+            if !crate::model::user_ref::is_domain_syntax(suffix) || !suffix.contains('.') {
+                return Err(err(
+                    "upn_suffix",
+                    format!("`{suffix}` is not a DNS suffix such as corp.example"),
+                ));
+            }
         }
         let attrs = &self.attributes;
         for (field, a) in [

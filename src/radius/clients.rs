@@ -82,8 +82,7 @@ impl Clients {
 
     /// Replaces the table. Records whose address does not parse are skipped and logged
     /// (the admin handlers validate addresses, so this only guards against a bad store).
-    pub fn replace(&self, records: Vec<ClientRecord>, default_rate_limit: u32) {
-        let now = Instant::now();
+    pub fn replace(&self, records: Vec<ClientRecord>, default_rate_limit: u32, now: Instant) {
         let mut counters = match self.counters.lock() {
             Ok(c) => c,
             Err(p) => p.into_inner(),
@@ -166,6 +165,7 @@ mod tests {
                 rec("v6", "::1"),
             ],
             0,
+            Instant::now(),
         );
         let t = clients.current();
         let name = |ip: &str| t.lookup(ip.parse().unwrap()).map(|c| c.name.clone());
@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn counters_survive_reload() {
         let clients = Clients::default();
-        clients.replace(vec![rec("a", "127.0.0.1")], 0);
+        clients.replace(vec![rec("a", "127.0.0.1")], 0, Instant::now());
         let c = Arc::clone(
             &clients
                 .current()
@@ -188,7 +188,11 @@ mod tests {
                 .counters,
         );
         super::super::counters::bump(&c.requests);
-        clients.replace(vec![rec("a", "127.0.0.1"), rec("b", "::1")], 0);
+        clients.replace(
+            vec![rec("a", "127.0.0.1"), rec("b", "::1")],
+            0,
+            Instant::now(),
+        );
         let t = clients.current();
         let again = &t.lookup("127.0.0.1".parse().unwrap()).unwrap().counters;
         assert_eq!(again.snapshot().requests, 1);

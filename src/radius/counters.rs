@@ -1,6 +1,6 @@
 //! Request counters, per client and global, read by `gatehousectl status`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use serde::Serialize;
 
@@ -16,6 +16,19 @@ pub enum DropReason {
     Overloaded,
     DuplicateInProgress,
     StoreUnavailable,
+    /// Waited too long for a CPU thread: its NAS has retransmitted or given up.
+    Stale,
+    /// The reply would not fit in 4096 octets.
+    ReplyTooLarge,
+}
+
+const DROP_KINDS: usize = 11;
+
+impl DropReason {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        DROP_NAMES[drop_index(self)]
+    }
 }
 
 #[derive(Debug, Default)]
@@ -29,7 +42,9 @@ pub struct ClientCounters {
     pub accounting_responses: AtomicU64,
     pub status_server: AtomicU64,
     pub duplicates_answered: AtomicU64,
-    drops: [AtomicU64; 9],
+    drops: [AtomicU64; DROP_KINDS],
+    /// When each kind of drop was last logged (microseconds since the epoch).
+    logged: [AtomicI64; DROP_KINDS],
 }
 
 fn drop_index(r: DropReason) -> usize {
@@ -43,10 +58,12 @@ fn drop_index(r: DropReason) -> usize {
         DropReason::Overloaded => 6,
         DropReason::DuplicateInProgress => 7,
         DropReason::StoreUnavailable => 8,
+        DropReason::Stale => 9,
+        DropReason::ReplyTooLarge => 10,
     }
 }
 
-const DROP_NAMES: [&str; 9] = [
+const DROP_NAMES: [&str; DROP_KINDS] = [
     "malformed",
     "unexpected_code",
     "message_authenticator_missing",
@@ -56,6 +73,8 @@ const DROP_NAMES: [&str; 9] = [
     "overloaded",
     "duplicate_in_progress",
     "store_unavailable",
+    "stale",
+    "reply_too_large",
 ];
 
 pub(crate) fn bump(c: &AtomicU64) {
@@ -63,8 +82,20 @@ pub(crate) fn bump(c: &AtomicU64) {
 }
 
 impl ClientCounters {
-    pub fn dropped(&self, reason: DropReason) {
-        bump(&self.drops[drop_index(reason)]);
+    /// Counts a drop; returns how many of this kind there have been.
+    pub fn dropped(&self, reason: DropReason) -> u64 {
+        self.drops[drop_index(reason)].fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Whether a drop of this kind may be logged now: at most once per `interval`.
+    #[must_use]
+    pub fn should_log(&self, reason: DropReason, now_micros: i64, interval: i64) -> bool {
+        let last = &self.logged[drop_index(reason)];
+        let seen = last.load(Ordering::Relaxed);
+        (seen == 0 || now_micros.saturating_sub(seen) >= interval)
+            && last
+                .compare_exchange(seen, now_micros, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     #[must_use]
@@ -102,13 +133,6 @@ pub struct CounterSnapshot {
     pub status_server: u64,
     pub duplicates_answered: u64,
     pub drops: std::collections::BTreeMap<String, u64>,
-}
-
-impl CounterSnapshot {
-    #[must_use]
-    pub fn total_drops(&self) -> u64 {
-        self.drops.values().sum()
-    }
 }
 
 /// Counters that belong to no client.

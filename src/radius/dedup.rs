@@ -1,6 +1,7 @@
 //! RFC 5080 §2.2.2 duplicate detection.
 //!
-//! A request is identified by (source address and port, Identifier, Request Authenticator).
+//! A request is identified by (source address and port, the service it reached,
+//! Identifier, Request Authenticator).
 //! While the first copy is being worked on, further copies are dropped; once it is
 //! answered, copies within the window get the cached reply byte for byte — so a NAS
 //! retransmission never evaluates a one-time password twice. The cache is bounded both
@@ -12,9 +13,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::request::Service;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestKey {
     pub peer: SocketAddr,
+    /// The same bytes sent to the auth and the accounting port are two requests.
+    pub service: Service,
     pub identifier: u8,
     pub authenticator: [u8; 16],
 }
@@ -179,6 +184,7 @@ mod tests {
     fn key(id: u8) -> RequestKey {
         RequestKey {
             peer: "127.0.0.1:5000".parse().unwrap(),
+            service: Service::Auth,
             identifier: id,
             authenticator: [id; 16],
         }
@@ -196,6 +202,19 @@ mod tests {
             Begin::Replay(Arc::from(&b"reply"[..]))
         );
         assert_eq!(c.begin(key(1), t0 + Duration::from_secs(31)), Begin::New);
+    }
+
+    #[test]
+    fn the_same_bytes_on_the_other_port_are_another_request() {
+        let c = DedupCache::new(Duration::from_secs(30), 100);
+        let t0 = Instant::now();
+        assert_eq!(c.begin(key(1), t0), Begin::New);
+        c.complete(&key(1), Arc::from(&b"access-accept"[..]));
+        let acct = RequestKey {
+            service: Service::Acct,
+            ..key(1)
+        };
+        assert_eq!(c.begin(acct, t0), Begin::New);
     }
 
     #[test]

@@ -20,14 +20,12 @@ use super::logging::LogHandle;
 use super::systemd;
 use crate::admin::server::{self as admin_server, AdminContext, IdentitySettings};
 use crate::config::{Config, ConfigError};
-use crate::radius::clients::Clients;
-use crate::radius::counters::GlobalCounters;
-use crate::radius::dedup::DedupCache;
-use crate::radius::hashing::HashPool;
-use crate::radius::pipeline::{RadiusContext, Settings, Transport};
-use crate::radius::server::{self as radius_server, Listener};
+use crate::radius::context::{Limits, RadiusContext, Settings};
+use crate::radius::request::Service;
+use crate::radius::udp::{self as radius_udp, Listener};
 use crate::store::Store;
 use crate::sync::service::DirectoryService;
+use crate::time::Clock;
 
 /// Everything bound and opened, nothing running yet.
 pub struct Built {
@@ -75,15 +73,15 @@ pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
     let store = Store::open(&store_path, &appliance.state_dir.join("secret.key"))
         .map_err(|e| config_err(config_path, "store.path", e))?;
     let mut listeners = Vec::new();
-    for (key, list, transport) in [
-        ("radius.auth_listen", &radius.auth_listen, Transport::Auth),
-        ("radius.acct_listen", &radius.acct_listen, Transport::Acct),
+    for (key, list, service) in [
+        ("radius.auth_listen", &radius.auth_listen, Service::Auth),
+        ("radius.acct_listen", &radius.acct_listen, Service::Acct),
     ] {
         for (i, addr) in list.iter().enumerate() {
             let parsed = addr.parse().map_err(|_| {
                 config_err(config_path, &format!("{key}[{i}]"), "not an address:port")
             })?;
-            let l = radius_server::bind(parsed, transport).map_err(|e| {
+            let l = radius_udp::bind(parsed, service).map_err(|e| {
                 config_err(
                     config_path,
                     &format!("{key}[{i}]"),
@@ -108,6 +106,7 @@ fn settings_of(config: &Config) -> Settings {
     Settings {
         rehash_on_login: config.auth.rehash_on_login,
         default_client_rate_limit: config.radius.default_client_rate_limit,
+        stale_after: Duration::from_millis(config.radius.stale_request_ms),
     }
 }
 
@@ -120,20 +119,19 @@ pub fn contexts(
     config: &Config,
     store: Store,
     listeners: Vec<(&'static str, std::net::SocketAddr)>,
+    clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(Arc<RadiusContext>, Arc<AdminContext>)> {
     let directories = Arc::new(DirectoryService::new(store.clone()));
-    let radius_ctx = Arc::new(RadiusContext {
-        clients: Arc::new(Clients::default()),
-        directories: Arc::clone(&directories),
-        dedup: DedupCache::new(
-            Duration::from_secs(config.radius.duplicate_cache_seconds),
-            config.radius.duplicate_cache_entries,
-        ),
-        store: store.clone(),
-        hashes: HashPool::new(config.auth.hash_workers),
-        settings: RwLock::new(Arc::new(settings_of(config))),
-        global: GlobalCounters::default(),
-    });
+    let radius_ctx = Arc::new(RadiusContext::new(
+        store.clone(),
+        settings_of(config),
+        &Limits {
+            duplicate_window: Duration::from_secs(config.radius.duplicate_cache_seconds),
+            duplicate_entries: config.radius.duplicate_cache_entries,
+            cpu_threads: config.auth.hash_workers,
+        },
+        Arc::clone(&clock),
+    ));
     let admin_ctx = Arc::new(AdminContext {
         store: store.clone(),
         roles: RwLock::new(Arc::new(store.roles().context("loading roles")?)),
@@ -171,22 +169,21 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
     let _ = crate::auth::password::dummy_hash();
     let listener_addrs: Vec<(&'static str, std::net::SocketAddr)> = listeners
         .iter()
-        .map(|l| {
-            let kind = match l.transport {
-                Transport::Auth => "auth",
-                Transport::Acct => "acct",
-            };
-            (kind, l.local)
-        })
+        .map(|l| (l.service.as_str(), l.local))
         .collect();
-    let (radius_ctx, admin_ctx) = contexts(&config, store.clone(), listener_addrs.clone())?;
+    let (radius_ctx, admin_ctx) = contexts(
+        &config,
+        store.clone(),
+        listener_addrs.clone(),
+        crate::time::system(),
+    )?;
     let directories = Arc::clone(&admin_ctx.directories);
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let in_flight = Arc::new(Semaphore::new(config.radius.max_in_flight));
     let mut tasks = JoinSet::new();
     let readers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    radius_server::serve(
+    radius_udp::serve(
         listeners,
         Arc::clone(&radius_ctx),
         Arc::clone(&in_flight),
@@ -294,9 +291,7 @@ fn reload(
     if let Err(e) = log.set_level(&new.log.level) {
         tracing::error!(error = %e, "log level not changed");
     }
-    if let Ok(mut s) = radius.settings.write() {
-        *s = Arc::new(settings_of(&new));
-    }
+    radius.set_settings(settings_of(&new));
     if let Ok(mut i) = admin.identity.write() {
         i.root_is_super_admin = new.admin.root_is_super_admin;
     }

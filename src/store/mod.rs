@@ -22,16 +22,13 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
 pub use audit_stage::StagedRecord;
+pub use user_cache::NamedUser;
 pub use writer::{WriteOp, WriteSummary};
 
 use crate::audit::chain::{ChainBreak, ChainedRecord, GENESIS, StoredEvent, Verifier};
 use crate::model::{ClientRecord, Secret, UserRecord, UserScope, UserStatus};
 use secrets::Sealer;
 use writer::{Job, Writer, WriterSignal};
-
-/// The user-cache key under which plain names (no domain) are cached; no domain can be
-/// named `*`.
-const ANY_DOMAIN: &str = "*";
 
 /// Jobs waiting for the writer; senders wait (back-pressure) beyond it.
 const WRITE_QUEUE: usize = 8192;
@@ -93,6 +90,12 @@ impl Drop for DetachedCount<'_> {
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.inner.path.display())
+    }
 }
 
 struct Inner {
@@ -388,35 +391,29 @@ impl Store {
         Ok(rec)
     }
 
-    /// The one user of any domain with this name, when exactly one exists, through the
-    /// same cache (keyed under a domain no real domain can be named): a plain User-Name
-    /// that is not local must not cost an uncached read on every request.
+    /// The users of any domain with this bare name, through the cache: a plain
+    /// User-Name must not cost an uncached read on every request.
     ///
     /// # Errors
     /// Database errors.
-    pub fn unique_user_named_cached(
-        &self,
-        name: &str,
-    ) -> Result<Option<Arc<UserRecord>>, StoreError> {
-        if let Some(hit) = self.inner.users.get(ANY_DOMAIN, name) {
+    pub fn user_named_cached(&self, name: &str) -> Result<NamedUser, StoreError> {
+        if let Some(hit) = self.inner.users.get_named(name) {
             return Ok(hit);
         }
         let read_at = self.inner.users.current();
         let mut found = self.users_named(name)?;
-        let rec = if found.len() == 1 {
-            found.pop().map(Arc::new)
-        } else {
-            None
+        let named = match (found.pop(), found.is_empty()) {
+            (None, _) => NamedUser::Nobody,
+            (Some(one), true) => NamedUser::One(Arc::new(one)),
+            (Some(_), false) => NamedUser::Several,
         };
-        self.inner.users.put(ANY_DOMAIN, name, read_at, rec.clone());
-        Ok(rec)
+        self.inner.users.put_named(name, read_at, named.clone());
+        Ok(named)
     }
 
     /// Tells the cache about a last-login time that is being written.
     pub fn note_login(&self, domain: &str, name: &str, at: crate::time::UnixTime) {
         self.inner.users.touch_login(domain, name, at);
-        // The same record may also be cached as the unique user of that name.
-        self.inner.users.touch_login(ANY_DOMAIN, name, at);
     }
 
     /// A user by domain and name (case-insensitive).

@@ -8,6 +8,9 @@
 //! is read before the query, so a write that commits meanwhile can only make an entry
 //! stale, never wrong. Records are shared (`Arc`): a hit costs a reference count, not a
 //! copy of every field.
+//!
+//! Users named with their domain and users named by a bare name are cached in two
+//! separate maps: no domain name, however odd, can reach the bare-name entries.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,11 +31,27 @@ type Key = (CompactString, CompactString);
 /// User names come from the network: the hash is seeded per process (foldhash), and much
 /// cheaper than SipHash.
 type Entries = HashMap<Key, (u64, Option<Arc<UserRecord>>), foldhash::fast::RandomState>;
+type Named = HashMap<CompactString, (u64, NamedUser), foldhash::fast::RandomState>;
+
+/// The users a bare name (no domain) matches, across every domain.
+#[derive(Debug, Clone)]
+pub enum NamedUser {
+    Nobody,
+    One(Arc<UserRecord>),
+    /// Users of several domains have this name.
+    Several,
+}
+
+#[derive(Debug, Default)]
+struct Maps {
+    qualified: Entries,
+    named: Named,
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct UserCache {
     generation: Arc<AtomicU64>,
-    entries: Mutex<Entries>,
+    maps: Mutex<Maps>,
 }
 
 fn key(domain: &str, name: &str) -> Key {
@@ -58,28 +77,52 @@ impl UserCache {
 
     pub(crate) fn get(&self, domain: &str, name: &str) -> Option<Option<Arc<UserRecord>>> {
         let now = self.current();
-        let entries = self.entries.lock().ok()?;
-        match entries.get(&key(domain, name)) {
+        let maps = self.maps.lock().ok()?;
+        match maps.qualified.get(&key(domain, name)) {
             Some((generation, rec)) if *generation == now => Some(rec.clone()),
             _ => None,
         }
     }
 
     pub(crate) fn put(&self, domain: &str, name: &str, read_at: u64, rec: Option<Arc<UserRecord>>) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+        if let Ok(mut maps) = self.maps.lock() {
+            if maps.qualified.len() >= MAX_ENTRIES {
+                maps.qualified.clear();
             }
-            entries.insert(key(domain, name), (read_at, rec));
+            maps.qualified.insert(key(domain, name), (read_at, rec));
         }
     }
 
-    /// Records a login time written without bumping the generation.
+    pub(crate) fn get_named(&self, name: &str) -> Option<NamedUser> {
+        let now = self.current();
+        let maps = self.maps.lock().ok()?;
+        match maps.named.get(&lower(name)) {
+            Some((generation, found)) if *generation == now => Some(found.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn put_named(&self, name: &str, read_at: u64, found: NamedUser) {
+        if let Ok(mut maps) = self.maps.lock() {
+            if maps.named.len() >= MAX_ENTRIES {
+                maps.named.clear();
+            }
+            maps.named.insert(lower(name), (read_at, found));
+        }
+    }
+
+    /// Records a login time written without bumping the generation, wherever the record
+    /// is cached.
     pub(crate) fn touch_login(&self, domain: &str, name: &str, at: i64) {
-        if let Ok(mut entries) = self.entries.lock()
-            && let Some((_, Some(rec))) = entries.get_mut(&key(domain, name))
-        {
-            Arc::make_mut(rec).last_login = Some(at);
+        if let Ok(mut maps) = self.maps.lock() {
+            if let Some((_, Some(rec))) = maps.qualified.get_mut(&key(domain, name)) {
+                Arc::make_mut(rec).last_login = Some(at);
+            }
+            if let Some((_, NamedUser::One(rec))) = maps.named.get_mut(&lower(name))
+                && rec.domain.eq_ignore_ascii_case(domain)
+            {
+                Arc::make_mut(rec).last_login = Some(at);
+            }
         }
     }
 }

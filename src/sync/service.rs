@@ -1,6 +1,6 @@
 //! Orchestration of directory work: building connectors from stored specs and trusted
-//! certificates, preparing sync runs (fetch → map → plan, one per directory at a time),
-//! testing connections, and the pass-through bind pools.
+//! certificates, preparing sync runs (fetch → map → plan, one per directory at a time)
+//! and testing connections.
 //!
 //! `prepare` never writes: it returns the plan and the write operations, and the caller
 //! commits them in one job — through the admin permit (so the audit record is part of the
@@ -10,19 +10,17 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::directory::ldap::{Connector, LdapFailure};
 use crate::directory::map::{DirectoryUser, MapError, map_entry};
-use crate::directory::passthrough::{BindOutcome, BindPool};
 use crate::directory::plan::{Guard, Mode, PlanError, SyncPlan, plan};
 use crate::directory::spec::DirectorySpec;
 use crate::store::directory::{DirectoryOp, DirectoryRecord, SyncRunRecord};
 use crate::store::{Store, StoreError, WriteOp};
 use crate::time::{UnixTime, now_unix};
-use crate::tls::client::{TlsError, client_config, empty_config};
+use crate::tls::client::TlsError;
 
 /// Changes listed in a preview or sync reply; the counts always cover all of them.
 pub const PLAN_SAMPLE: usize = 1000;
@@ -107,7 +105,6 @@ pub struct TestReport {
 pub struct DirectoryService {
     store: Store,
     running: Arc<Mutex<HashMap<String, Arc<Progress>>>>,
-    pools: Mutex<HashMap<String, Arc<BindPool>>>,
 }
 
 fn key(name: &str) -> String {
@@ -120,7 +117,6 @@ impl DirectoryService {
         Self {
             store,
             running: Arc::new(Mutex::new(HashMap::new())),
-            pools: Mutex::new(HashMap::new()),
         }
     }
 
@@ -131,13 +127,6 @@ impl DirectoryService {
             .lock()
             .ok()
             .and_then(|r| r.get(&key(name)).cloned())
-    }
-
-    /// Forgets cached bind pools (after a directory or certificate changes).
-    pub fn invalidate(&self) {
-        if let Ok(mut p) = self.pools.lock() {
-            p.clear();
-        }
     }
 
     fn record(&self, name: &str) -> Result<DirectoryRecord, SyncError> {
@@ -159,24 +148,7 @@ impl DirectoryService {
                 .ok_or_else(|| SyncError::UnknownCert(name.clone()))?;
             roots.push((cert.name, cert.info.der));
         }
-        let needs_tls = spec.starttls
-            || spec
-                .urls
-                .iter()
-                .any(|u| u.to_ascii_lowercase().starts_with("ldaps://"));
-        // Without TLS in play the roots are never consulted: no need for a system store.
-        let tls = if roots.is_empty() && !needs_tls {
-            empty_config()?
-        } else {
-            client_config(&roots)?
-        };
-        Ok(Connector {
-            urls: spec.urls.clone(),
-            starttls: spec.starttls,
-            tls,
-            connect_timeout: Duration::from_secs(spec.connect_timeout_secs),
-            op_timeout: Duration::from_secs(spec.search_timeout_secs),
-        })
+        Ok(Connector::for_spec(spec, &roots)?)
     }
 
     /// Connect, TLS, bind as the sync account, and a sample search of each base.
@@ -409,40 +381,6 @@ impl DirectoryService {
         {
             tracing::error!(error = %e, "sync run not recorded");
         }
-    }
-
-    fn pool(&self, domain: &str) -> Result<Arc<BindPool>, SyncError> {
-        if let Some(p) = self
-            .pools
-            .lock()
-            .ok()
-            .and_then(|p| p.get(&key(domain)).cloned())
-        {
-            return Ok(p);
-        }
-        let rec = self.record(domain)?;
-        let pool = Arc::new(BindPool::new(
-            self.connector(&rec.spec)?,
-            rec.spec.bind_pool_size,
-        ));
-        if let Ok(mut p) = self.pools.lock() {
-            p.insert(key(domain), Arc::clone(&pool));
-        }
-        Ok(pool)
-    }
-
-    /// Checks a directory user's password by binding as their DN.
-    ///
-    /// # Errors
-    /// The directory could not be asked; the caller rejects and logs the reason.
-    pub async fn check_password(
-        &self,
-        domain: &str,
-        dn: &str,
-        password: &[u8],
-    ) -> Result<BindOutcome, SyncError> {
-        let pool = self.pool(domain)?;
-        Ok(pool.check(dn, password).await?)
     }
 }
 

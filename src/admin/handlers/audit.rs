@@ -31,8 +31,7 @@ impl<'a> Visibility<'a> {
     fn new(ctx: &'a AdminContext, rights: &'a Rights, me: &'a str) -> Self {
         let client_sites = ctx
             .radius
-            .clients
-            .current()
+            .clients()
             .iter()
             .map(|c| (c.name.clone(), c.site.clone()))
             .collect();

@@ -39,7 +39,7 @@ pub(super) async fn trust(ctx: &AdminContext, permit: &Permit, a: CertTrustArgs)
             })],
         )
         .await?;
-    ctx.directories.invalidate();
+    ctx.radius.invalidate_directories();
     let c = ctx
         .store
         .cert(&a.name)?
@@ -85,6 +85,6 @@ pub(super) async fn delete(ctx: &AdminContext, permit: &Permit, name: &str) -> H
             })],
         )
         .await?;
-    ctx.directories.invalidate();
+    ctx.radius.invalidate_directories();
     Ok(json!({"deleted": name}))
 }

@@ -144,7 +144,7 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -
             })],
         )
         .await?;
-    ctx.directories.invalidate();
+    ctx.radius.invalidate_directories();
     show(ctx, &spec.name)
 }
 
@@ -176,7 +176,7 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) 
             })],
         )
         .await?;
-    ctx.directories.invalidate();
+    ctx.radius.invalidate_directories();
     show(ctx, &spec.name)
 }
 
@@ -321,7 +321,7 @@ pub(super) async fn delete(
             })],
         )
         .await?;
-    ctx.directories.invalidate();
+    ctx.radius.invalidate_directories();
     Ok(json!({"deleted": a.name, "users_removed": count}))
 }
 

@@ -6,7 +6,7 @@ use crate::admin::server::AdminContext;
 
 pub(super) fn status(ctx: &AdminContext, permit: &Permit) -> HandlerResult {
     let rights = &permit.actor().rights;
-    let table = ctx.radius.clients.current();
+    let table = ctx.radius.clients();
     let mut clients: Vec<_> = table
         .iter()
         .filter(|c| rights.can_see_site(&c.site))
@@ -35,8 +35,8 @@ pub(super) fn status(ctx: &AdminContext, permit: &Permit) -> HandlerResult {
             "accounting_records": ctx.store.acct_event_count()?,
         },
         "radius": {
-            "global": ctx.radius.global.snapshot(),
-            "duplicate_cache_entries": ctx.radius.dedup.len(),
+            "global": ctx.radius.global_counters(),
+            "duplicate_cache_entries": ctx.radius.duplicate_cache_entries(),
             "clients": clients,
         },
         "administrator": {"name": permit.actor().name, "role": rights.role},

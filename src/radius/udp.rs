@@ -1,29 +1,35 @@
-//! UDP listeners: bind (in the build phase), then receive loops that hand each datagram to
-//! the pipeline under a bound on in-flight work.
+//! The UDP transport: bind (in the build phase), then receive loops that find each
+//! datagram's client by source address, take an in-flight permit, and hand the request
+//! to the executor. Unknown sources are dropped and counted before any other work.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::counters::bump;
-use super::hashing::{Request, poll_offering_handoff};
-use super::pipeline::{RadiusContext, Transport};
+use super::context::RadiusContext;
+use super::counters::{DropReason, bump};
+use super::exec::Request;
 use super::proto::MAX_PACKET_LEN;
+use super::request::{Peer, Service};
 
 /// Bigger kernel buffers absorb bursts while all workers are busy (clients would
 /// otherwise retransmit after a drop).
 const SOCKET_BUFFER: usize = 4 << 20;
 
+/// How often drops from unknown sources (or for want of capacity) are logged.
+const LOG_INTERVAL_MICROS: i64 = 10_000_000;
+
 /// A bound, not yet serving, UDP listener.
 #[derive(Debug)]
 pub struct Listener {
     pub socket: std::net::UdpSocket,
-    pub transport: Transport,
+    pub service: Service,
     pub local: SocketAddr,
 }
 
@@ -32,7 +38,7 @@ pub struct Listener {
 ///
 /// # Errors
 /// The OS error, for the caller to name the config key.
-pub fn bind(addr: SocketAddr, transport: Transport) -> io::Result<Listener> {
+pub fn bind(addr: SocketAddr, service: Service) -> io::Result<Listener> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
@@ -46,7 +52,7 @@ pub fn bind(addr: SocketAddr, transport: Transport) -> io::Result<Listener> {
     let local = socket.local_addr()?;
     Ok(Listener {
         socket,
-        transport,
+        service,
         local,
     })
 }
@@ -70,13 +76,15 @@ pub fn serve(
     shutdown: watch::Receiver<bool>,
     tasks: &mut JoinSet<()>,
 ) -> io::Result<()> {
+    let logged = Arc::new(DropLog::default());
     for l in listeners {
         let reader = Reader {
             socket: Arc::new(UdpSocket::from_std(l.socket)?),
-            transport: l.transport,
+            service: l.service,
             ctx: Arc::clone(&ctx),
             in_flight: Arc::clone(&in_flight),
             backlog: Arc::new(Notify::new()),
+            logged: Arc::clone(&logged),
         };
         for _ in 1..readers.max(1) {
             tasks.spawn(reader.clone().help(shutdown.clone()));
@@ -89,14 +97,30 @@ pub fn serve(
 /// Datagrams taken in one go before the shutdown signal is looked at again.
 const DRAIN_BURST: usize = 64;
 
+/// When drops that belong to no client were last logged.
+#[derive(Debug, Default)]
+struct DropLog {
+    unknown: AtomicI64,
+    overloaded: AtomicI64,
+}
+
+fn may_log(last: &AtomicI64, now: i64) -> bool {
+    let seen = last.load(Ordering::Relaxed);
+    (seen == 0 || now.saturating_sub(seen) >= LOG_INTERVAL_MICROS)
+        && last
+            .compare_exchange(seen, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
 #[derive(Clone)]
 struct Reader {
     socket: Arc<UdpSocket>,
-    transport: Transport,
+    service: Service,
     ctx: Arc<RadiusContext>,
     in_flight: Arc<Semaphore>,
     /// Rung when datagrams are waiting behind the one just taken.
     backlog: Arc<Notify>,
+    logged: Arc<DropLog>,
 }
 
 impl Reader {
@@ -154,40 +178,45 @@ impl Reader {
         true
     }
 
-    /// Hands one datagram to the pipeline under the in-flight bound.
-    fn take(&self, datagram: Option<&[u8]>, peer: SocketAddr) {
-        let Some(datagram) = datagram.map(<[u8]>::to_vec) else {
+    /// Finds the datagram's client and hands the request to the executor under the
+    /// in-flight bound.
+    fn take(&self, datagram: Option<&[u8]>, addr: SocketAddr) {
+        let Some(datagram) = datagram else {
             return;
+        };
+        let ctx = &self.ctx;
+        bump(&ctx.global.received);
+        let Some(client) = ctx.clients.current().lookup(addr.ip()).map(Arc::clone) else {
+            let n = ctx.global.unknown_client.fetch_add(1, Ordering::Relaxed) + 1;
+            if may_log(&self.logged.unknown, ctx.clock.now_micros()) {
+                tracing::info!(peer = %addr, dropped = n, "request from an unknown client dropped: no RADIUS client has this address (gatehousectl client add)");
+            }
+            return;
+        };
+        let arrived = ctx.clock.instant();
+        let peer = Peer {
+            addr,
+            service: self.service,
         };
         let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
-            bump(&self.ctx.global.overloaded);
+            bump(&ctx.global.overloaded);
+            client.counters.dropped(DropReason::Overloaded);
+            if may_log(&self.logged.overloaded, ctx.clock.now_micros()) {
+                tracing::warn!(client = %client.name, "overloaded: radius.max_in_flight requests are being worked on; new ones are dropped (clients retransmit)");
+            }
             return;
         };
-        let request_ctx = Arc::clone(&self.ctx);
+        let datagram = datagram.to_vec();
+        let request_ctx = Arc::clone(ctx);
         let socket = Arc::clone(&self.socket);
-        let transport = self.transport;
         let work: Request = Box::pin(async move {
-            if let Some(reply) = request_ctx.handle(&datagram, peer, transport).await
-                && let Err(e) = socket.send_to(&reply, peer).await
+            if let Some(reply) = request_ctx.handle(&datagram, &client, peer, arrived).await
+                && let Err(e) = socket.send_to(&reply, addr).await
             {
-                tracing::debug!(%peer, error = %e, "send failed");
+                tracing::debug!(peer = %addr, error = %e, "send failed");
             }
             drop(permit);
         });
-        // Most requests (Status-Server, salted-SHA logins, duplicates) finish without
-        // waiting for anything: run them right here. One that stopped at a slow hash moves
-        // to a hash thread whole; any other that must wait (a durable commit, a directory)
-        // is spawned, and a spawned task is polled again at once with a real waker.
-        if let Some((work, wants_hash_thread)) = poll_offering_handoff(work) {
-            let work = if wants_hash_thread {
-                match self.ctx.hashes.submit(work) {
-                    Ok(()) => return,
-                    Err(work) => work,
-                }
-            } else {
-                work
-            };
-            tokio::spawn(work);
-        }
+        ctx.exec.start(work);
     }
 }
