@@ -422,6 +422,7 @@ pub async fn dispatch(
         target: String::new(),
         outcome: Outcome::Denied,
         detail: "{}".into(),
+        tags: crate::audit::Tags::default(),
     };
     let actor = match resolve_actor(ctx, uid, req.act_as.as_deref()) {
         Ok(a) => a,

@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::event::AuditEvent;
+use super::event::{AuditEvent, TagFields, Tags};
 
 /// The previous hash of the first record.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -22,7 +22,8 @@ pub struct ChainedRecord {
 }
 
 /// An event as read back from storage: kind and outcome as their stored strings, so that a
-/// record with an unknown value can still be verified.
+/// record with an unknown value can still be verified. `tags` is `None` for records
+/// written before events carried tags (format 1), whose hash does not cover them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
     pub time_micros: i64,
@@ -32,6 +33,7 @@ pub struct StoredEvent {
     pub target: String,
     pub outcome: String,
     pub detail: String,
+    pub tags: Option<Tags>,
 }
 
 impl From<&AuditEvent> for StoredEvent {
@@ -44,6 +46,7 @@ impl From<&AuditEvent> for StoredEvent {
             target: e.target.clone(),
             outcome: e.outcome.as_str().to_string(),
             detail: e.detail.clone(),
+            tags: Some(e.tags.clone()),
         }
     }
 }
@@ -59,6 +62,8 @@ pub struct EventFields<'a> {
     pub target: &'a str,
     pub outcome: &'a str,
     pub detail: &'a str,
+    /// `None` only for format-1 records, read back.
+    pub tags: Option<TagFields<'a>>,
 }
 
 impl StoredEvent {
@@ -72,6 +77,7 @@ impl StoredEvent {
             target: &self.target,
             outcome: &self.outcome,
             detail: &self.detail,
+            tags: self.tags.as_ref().map(Tags::fields),
         }
     }
 }
@@ -87,6 +93,7 @@ impl AuditEvent {
             target: &self.target,
             outcome: self.outcome.as_str(),
             detail: &self.detail,
+            tags: Some(self.tags.fields()),
         }
     }
 }
@@ -108,6 +115,27 @@ pub fn record_hash(prev: &[u8], seq: i64, event: EventFields<'_>) -> [u8; 32] {
     ] {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
+    }
+    // Format 2 appends the tags; a format-1 record's hash stays what it was written as.
+    if let Some(tags) = event.tags {
+        h.update(b"tags");
+        match tags.admin_id {
+            Some(id) => {
+                h.update([1]);
+                h.update(id.to_be_bytes());
+            }
+            None => h.update([0]),
+        }
+        for tag in tags.texts() {
+            match tag {
+                Some(t) => {
+                    h.update([1]);
+                    h.update((t.len() as u64).to_be_bytes());
+                    h.update(t.as_bytes());
+                }
+                None => h.update([0]),
+            }
+        }
     }
     h.finalize().into()
 }
@@ -207,6 +235,11 @@ mod tests {
             target: format!("user{i}"),
             outcome: "allowed".into(),
             detail: "{}".into(),
+            tags: (i % 2 == 0).then(|| Tags {
+                admin_id: Some(i64::from(i)),
+                site: Some("HQ".into()),
+                ..Tags::default()
+            }),
         }
     }
 
@@ -263,7 +296,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_edit_removal_or_reorder_is_detected(n in 2u8..20, victim in 0usize..20, how in 0u8..4, byte in 0usize..64) {
+        fn any_edit_removal_or_reorder_is_detected(n in 2u8..20, victim in 0usize..20, how in 0u8..5, byte in 0usize..64) {
             let recs = build(n);
             let h = head(&recs);
             let victim = victim % recs.len();
@@ -275,6 +308,11 @@ mod tests {
                 }
                 1 => { bad.remove(victim); }
                 2 => { let other = (victim + 1) % bad.len(); bad.swap(victim, other); }
+                _ if victim % 2 == 0 => { // alter a tag (even records carry them)
+                    if let Some(t) = bad[victim].event.tags.as_mut() {
+                        t.site = Some(format!("Site{byte}"));
+                    }
+                }
                 _ => { // alter the time
                     bad[victim].event.time_micros ^= 1 << (byte % 63);
                 }

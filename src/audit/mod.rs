@@ -4,4 +4,4 @@ pub mod chain;
 pub mod event;
 
 pub use chain::{ChainBreak, ChainedRecord, GENESIS};
-pub use event::{AuditEvent, EventKind, Outcome};
+pub use event::{AuditEvent, EventKind, Outcome, TagFields, Tags};

@@ -75,6 +75,7 @@ mod tests {
             name: "u".into(),
             dn: dn.map(String::from),
             ou_path: None,
+            ou_key: None,
             display_name: None,
             email: None,
             status,

@@ -131,6 +131,7 @@ mod tests {
             name: "alice".into(),
             dn: None,
             ou_path: None,
+            ou_key: None,
             display_name: None,
             email: None,
             status,

@@ -60,6 +60,8 @@ pub struct UserRecord {
     pub name: String,
     pub dn: Option<String>,
     pub ou_path: Option<String>,
+    /// `ou_path` in canonical form (see `scope::canonical_dn`), as scopes match it.
+    pub ou_key: Option<String>,
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub status: UserStatus,

@@ -11,7 +11,7 @@ use super::clients::Client;
 use super::context::RadiusContext;
 use super::counters::{DropReason, bump};
 use super::proto::{Code, Packet, PacketView, attr, crypto};
-use crate::audit::{EventKind, Outcome};
+use crate::audit::{EventKind, Outcome, TagFields};
 use crate::auth::credential;
 use crate::auth::decision::{self, Decision, Identified, Verified};
 use crate::model::user_ref::NameForm;
@@ -152,7 +152,7 @@ impl RadiusContext {
             writes.extend(self.login_write(user, stored, o.rehash));
         }
         writes.extend(
-            self.stage_audit(&decision, given, client, peer)
+            self.stage_audit(&decision, &found, given, client, peer)
                 .map(WriteOp::Audit),
         );
         if !writes.is_empty() {
@@ -228,6 +228,7 @@ impl RadiusContext {
     fn stage_audit(
         &self,
         decision: &Decision,
+        found: &Found,
         given: &str,
         client: &Client,
         peer: SocketAddr,
@@ -237,13 +238,28 @@ impl RadiusContext {
             Decision::Reject(r) => (Outcome::Reject, r.text(), r.code()),
             Decision::Challenge { .. } => (Outcome::Info, "challenge sent", "challenged"),
         };
+        let target = truncated(given, 253);
+        let user = match found {
+            Found::User(u) => Some(u.as_ref()),
+            Found::Nobody | Found::Ambiguous => None,
+        };
         let record = StagedRecord {
             time_micros: self.clock.now_micros(),
             kind: EventKind::AuthDecision,
             actor: &client.audit_actor,
             operation: "radius.access",
-            target: truncated(given, 253),
+            target,
             outcome,
+            tags: TagFields {
+                admin_id: None,
+                target_kind: Some("user"),
+                target_id: Some(user.map_or(target, |u| u.name.as_str())),
+                site: Some(&client.site),
+                domain: user.map(|u| u.domain.as_str()),
+                ou: user.and_then(|u| u.ou_key.as_deref()),
+                client: Some(&client.name),
+                reason: Some(code),
+            },
         };
         let detail = AuthDetail {
             client,

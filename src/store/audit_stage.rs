@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 
 use crate::audit::chain::EventFields;
-use crate::audit::{EventKind, Outcome};
+use crate::audit::{EventKind, Outcome, TagFields};
 
 /// Beyond this many staged bytes the request path falls back to the writer's queue, whose
 /// bounded capacity pushes back on a writer that cannot keep up.
@@ -33,6 +33,7 @@ pub struct StagedRecord<'a> {
     pub operation: &'a str,
     pub target: &'a str,
     pub outcome: Outcome,
+    pub tags: TagFields<'a>,
 }
 
 impl StagedRecord<'_> {
@@ -131,14 +132,28 @@ impl AuditStage {
     }
 }
 
+/// Strings longer than this are cut (no staged field comes near it).
+const MAX_FIELD: usize = (u32::MAX - 1) as usize;
+/// The length that marks an absent optional string.
+const ABSENT: u32 = u32::MAX;
+
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+    let s = s.as_bytes().get(..MAX_FIELD).unwrap_or(s.as_bytes());
+    let len = u32::try_from(s.len()).unwrap_or(0);
     out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(s.as_bytes().get(..len as usize).unwrap_or_default());
+    out.extend_from_slice(s);
 }
 
-/// Layout: time (i64), kind (u8), outcome (u8), then actor, operation, target and detail,
-/// each as a u32 length and its bytes (all little-endian).
+fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => put_str(out, s),
+        None => out.extend_from_slice(&ABSENT.to_le_bytes()),
+    }
+}
+
+/// Layout: time (i64), kind (u8), outcome (u8), then actor, operation and target, each as
+/// a u32 length and its bytes; the tags (admin id as a presence byte and an i64, the text
+/// tags as lengths and bytes, `u32::MAX` for absent); then the detail (all little-endian).
 fn encode(out: &mut Vec<u8>, rec: &StagedRecord<'_>, detail: std::fmt::Arguments<'_>) {
     out.extend_from_slice(&rec.time_micros.to_le_bytes());
     out.push(kind_code(rec.kind));
@@ -146,6 +161,16 @@ fn encode(out: &mut Vec<u8>, rec: &StagedRecord<'_>, detail: std::fmt::Arguments
     put_str(out, rec.actor);
     put_str(out, rec.operation);
     put_str(out, rec.target);
+    match rec.tags.admin_id {
+        Some(id) => {
+            out.push(1);
+            out.extend_from_slice(&id.to_le_bytes());
+        }
+        None => out.push(0),
+    }
+    for tag in rec.tags.texts() {
+        put_opt(out, tag);
+    }
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
     let mut text = Utf8Sink(out);
@@ -235,6 +260,22 @@ fn decode_one(b: &[u8]) -> Option<(EventFields<'_>, &[u8])> {
     let (actor, b) = take_str(b)?;
     let (operation, b) = take_str(b)?;
     let (target, b) = take_str(b)?;
+    let (&[has_admin], b) = b.split_first_chunk::<1>()?;
+    let (admin_id, b) = match has_admin {
+        0 => (None, b),
+        1 => {
+            let (id, b) = b.split_first_chunk::<8>()?;
+            (Some(i64::from_le_bytes(*id)), b)
+        }
+        _ => return None,
+    };
+    let (target_kind, b) = take_opt(b)?;
+    let (target_id, b) = take_opt(b)?;
+    let (site, b) = take_opt(b)?;
+    let (domain, b) = take_opt(b)?;
+    let (ou, b) = take_opt(b)?;
+    let (client, b) = take_opt(b)?;
+    let (reason, b) = take_opt(b)?;
     let (detail, b) = take_str(b)?;
     let fields = EventFields {
         time_micros: i64::from_le_bytes(*time),
@@ -244,8 +285,27 @@ fn decode_one(b: &[u8]) -> Option<(EventFields<'_>, &[u8])> {
         target,
         outcome: outcome_of(outcome)?.as_str(),
         detail,
+        tags: Some(TagFields {
+            admin_id,
+            target_kind,
+            target_id,
+            site,
+            domain,
+            ou,
+            client,
+            reason,
+        }),
     };
     Some((fields, b))
+}
+
+fn take_opt(b: &[u8]) -> Option<(Option<&str>, &[u8])> {
+    let (len, rest) = b.split_first_chunk::<4>()?;
+    if u32::from_le_bytes(*len) == ABSENT {
+        return Some((None, rest));
+    }
+    let (s, rest) = take_str(b)?;
+    Some((Some(s), rest))
 }
 
 fn take_str(b: &[u8]) -> Option<(&str, &[u8])> {
@@ -268,6 +328,11 @@ mod tests {
             operation: "radius.access",
             target,
             outcome: Outcome::Accept,
+            tags: TagFields {
+                site: Some("HQ"),
+                client: Some("sw1"),
+                ..TagFields::default()
+            },
         }
     }
 
@@ -303,6 +368,12 @@ mod tests {
                         operation,
                         target,
                         outcome: if *accept { Outcome::Accept } else { Outcome::Reject },
+                        tags: TagFields {
+                            admin_id: accept.then_some(*time),
+                            site: (!accept).then_some(actor.as_str()),
+                            reason: Some(operation.as_str()),
+                            ..TagFields::default()
+                        },
                     },
                     format_args!("{detail}"),
                 );
@@ -320,6 +391,11 @@ mod tests {
                 prop_assert_eq!(got.target, target.as_str());
                 prop_assert_eq!(got.detail, detail.as_str());
                 prop_assert_eq!(got.outcome, if *accept { "accept" } else { "reject" });
+                let tags = got.tags.unwrap_or_default();
+                prop_assert_eq!(tags.admin_id, accept.then_some(*time));
+                prop_assert_eq!(tags.site, (!accept).then_some(actor.as_str()));
+                prop_assert_eq!(tags.reason, Some(operation.as_str()));
+                prop_assert_eq!(tags.domain, None);
             }
         }
 

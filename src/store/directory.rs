@@ -10,6 +10,7 @@ use crate::directory::plan::{Change, DisableReason, StoredUser};
 use crate::directory::spec::DirectorySpec;
 use crate::model::Secret;
 use crate::model::UserStatus;
+use crate::model::scope::canonical_dn;
 use crate::time::UnixTime;
 use crate::tls::certs::CertInfo;
 
@@ -227,11 +228,12 @@ fn apply_change(
     let set_fields = |u: &DirectoryUser, status: Option<UserStatus>| -> Result<(), StoreError> {
         tx.prepare_cached(
             "UPDATE user SET name = ?3, dn = ?4, ou_path = ?5, email = ?6, display_name = ?7, groups = ?8,
-               status = COALESCE(?9, status), missing_since = NULL, updated_at = ?10
+               status = COALESCE(?9, status), missing_since = NULL, updated_at = ?10, ou_key = ?11
              WHERE domain = ?1 AND name = ?2",
         )?
         .execute(params![domain, u.username, u.username, u.dn, u.ou_path, u.email, u.display_name,
-            groups_json(&u.groups), status.map(UserStatus::as_str), now])?;
+            groups_json(&u.groups), status.map(UserStatus::as_str), now,
+            canonical_dn(&u.ou_path)])?;
         Ok(())
     };
     match c {
@@ -243,8 +245,8 @@ fn apply_change(
             };
             tx.prepare_cached(
                 "INSERT INTO user (domain, name, dn, ou_path, display_name, email, status, groups,
-                   created_by, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                   created_by, created_at, updated_at, ou_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
             )?
             .execute(params![
                 domain,
@@ -256,7 +258,8 @@ fn apply_change(
                 status.as_str(),
                 groups_json(&u.groups),
                 created_by,
-                now
+                now,
+                canonical_dn(&u.ou_path)
             ])?;
         }
         Change::Update { user, .. } => set_fields(user, None)?,

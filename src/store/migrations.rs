@@ -155,7 +155,132 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX user_domain_ou ON user (domain, ou_path);
     ",
+    // 4: typed audit columns (format 2 records hash them too), canonical OU keys for
+    // scope queries, and roles that carry their parent and a version for edits that must
+    // not overwrite each other
+    r"
+    ALTER TABLE audit ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE audit ADD COLUMN admin_id INTEGER;
+    ALTER TABLE audit ADD COLUMN target_kind TEXT;
+    ALTER TABLE audit ADD COLUMN target_id TEXT;
+    ALTER TABLE audit ADD COLUMN site TEXT COLLATE NOCASE;
+    ALTER TABLE audit ADD COLUMN domain TEXT COLLATE NOCASE;
+    ALTER TABLE audit ADD COLUMN ou_key TEXT;
+    ALTER TABLE audit ADD COLUMN client TEXT COLLATE NOCASE;
+    ALTER TABLE audit ADD COLUMN reason_code TEXT;
+    CREATE INDEX audit_time ON audit (time_micros);
+    ALTER TABLE user ADD COLUMN ou_key TEXT;
+    CREATE INDEX user_domain_ou_key ON user (domain, ou_key);
+    ALTER TABLE role ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE role ADD COLUMN parent TEXT COLLATE NOCASE;
+    UPDATE role SET parent = json_extract(def, '$.parent');
+    ",
 ];
+
+/// Data a migration cannot express in SQL, run in the same transaction right after the
+/// SQL of the version it belongs to.
+fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    if version == 4 {
+        backfill_ou_keys(tx)?;
+        backfill_audit_tags(tx)?;
+    }
+    Ok(())
+}
+
+/// `user.ou_key`: the canonical form of `ou_path`, which scope queries match.
+fn backfill_ou_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT id, ou_path FROM user WHERE ou_path IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = tx.prepare("UPDATE user SET ou_key = ?2 WHERE id = ?1")?;
+    for (id, ou) in rows {
+        update.execute(rusqlite::params![
+            id,
+            crate::model::scope::canonical_dn(&ou)
+        ])?;
+    }
+    Ok(())
+}
+
+/// Tags for records written before events carried them, read once from their actor and
+/// target text (format-1 hashes do not cover tags, so this changes no hash): scoped
+/// readers then filter every record the same way, in SQL.
+fn backfill_audit_tags(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let admins: Vec<(i64, String)> = tx
+        .prepare("SELECT id, name FROM administrator")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let client_sites: Vec<(String, String)> = tx
+        .prepare("SELECT name, site FROM radius_client")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let rows: Vec<(i64, String, String, String)> = tx
+        .prepare("SELECT seq, kind, actor, target FROM audit")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = tx.prepare(
+        "UPDATE audit SET admin_id = ?2, target_kind = ?3, target_id = ?4, site = ?5,
+           domain = ?6, ou_key = ?7, client = ?8 WHERE seq = ?1",
+    )?;
+    let mut user_ou = tx.prepare("SELECT ou_key FROM user WHERE domain = ?1 AND name = ?2")?;
+    let site_of = |client: &str| {
+        client_sites
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(client))
+            .map(|(_, s)| s.clone())
+    };
+    for (seq, kind, actor, target) in rows {
+        // `NAME (uid N)`, `root as NAME`, `radius:CLIENT`.
+        let acting = actor
+            .split_once(" as ")
+            .map(|(_, n)| n)
+            .or_else(|| actor.split_once(" (").map(|(n, _)| n));
+        let admin_id = acting.and_then(|n| {
+            admins
+                .iter()
+                .find(|(_, name)| name.eq_ignore_ascii_case(n))
+                .map(|(id, _)| *id)
+        });
+        let client = actor.strip_prefix("radius:").map(str::to_string);
+        let mut site = client.as_deref().and_then(site_of);
+        let (mut target_kind, mut target_id, mut domain, mut ou) = (None, None, None, None);
+        if kind == "auth_decision" {
+            target_kind = Some("user".to_string());
+            target_id = Some(target.clone());
+        } else if let Some((k, id)) = target.split_once(':') {
+            target_kind = Some(k.to_string());
+            target_id = Some(id.to_string());
+            match k {
+                "client" => site = site_of(id),
+                "site" => site = Some(id.to_string()),
+                "directory" | "domain" => domain = Some(id.to_string()),
+                "user" => {
+                    let (d, n) = id
+                        .split_once('\\')
+                        .unwrap_or((crate::model::LOCAL_DOMAIN, id));
+                    domain = Some(d.to_string());
+                    ou = user_ou
+                        .query_row(rusqlite::params![d, n], |r| r.get::<_, Option<String>>(0))
+                        .ok()
+                        .flatten();
+                }
+                _ => {}
+            }
+        }
+        update.execute(rusqlite::params![
+            seq,
+            admin_id,
+            target_kind,
+            target_id,
+            site,
+            domain,
+            ou,
+            client
+        ])?;
+    }
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;
@@ -175,6 +300,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
     {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        after(i + 1, &tx)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }

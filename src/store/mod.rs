@@ -9,6 +9,7 @@
 pub mod admin;
 mod audit_stage;
 pub mod directory;
+pub mod feed;
 pub mod migrations;
 pub mod secrets;
 mod user_cache;
@@ -25,6 +26,7 @@ pub use audit_stage::StagedRecord;
 pub use user_cache::NamedUser;
 pub use writer::{WriteOp, WriteSummary};
 
+use crate::audit::Tags;
 use crate::audit::chain::{ChainBreak, ChainedRecord, GENESIS, StoredEvent, Verifier};
 use crate::model::{ClientRecord, Secret, UserRecord, UserScope, UserStatus};
 use secrets::Sealer;
@@ -107,6 +109,7 @@ struct Inner {
     stage: Arc<audit_stage::AuditStage>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     users: user_cache::UserCache,
+    feed: Arc<feed::ChangeFeed>,
 }
 
 fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
@@ -143,7 +146,8 @@ impl Store {
         let mut conn = open_conn(path, false)?;
         migrations::migrate(&mut conn)?;
         admin::seed_roles(&conn)?;
-        let users = user_cache::UserCache::default();
+        let feed = Arc::new(feed::ChangeFeed::default());
+        let users = user_cache::UserCache::new(Arc::clone(&feed));
         let signal = Arc::new(WriterSignal::default());
         let stage = Arc::new(audit_stage::AuditStage::default());
         let writer = Writer::new(
@@ -151,7 +155,7 @@ impl Store {
             Arc::clone(&signal),
             Arc::clone(&stage),
             Arc::clone(&sealer),
-            users.generation(),
+            Arc::clone(&feed),
         )?;
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
         let handle = std::thread::Builder::new()
@@ -171,6 +175,7 @@ impl Store {
                 stage,
                 writer_thread: Mutex::new(Some(handle)),
                 users,
+                feed,
             }),
         })
     }
@@ -178,6 +183,12 @@ impl Store {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// What changed, for caches and snapshots to follow (see [`feed`]).
+    #[must_use]
+    pub fn feed(&self) -> &feed::ChangeFeed {
+        &self.inner.feed
     }
 
     /// Applies `ops` all-or-nothing and returns once they are durable.
@@ -269,6 +280,7 @@ impl Store {
                 target: rec.target.to_string(),
                 outcome: rec.outcome,
                 detail: detail.to_string(),
+                tags: rec.tags.owned(),
             }),
         }
     }
@@ -568,7 +580,7 @@ fn client_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ClientRecord, Vec<u8>)
 macro_rules! user_select {
     () => {
         "SELECT id, domain, name, dn, ou_path, display_name, email, status,
-    password_hash, created_by, created_at, updated_at, last_login FROM user"
+    password_hash, created_by, created_at, updated_at, last_login, ou_key FROM user"
     };
 }
 
@@ -593,11 +605,13 @@ pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
         last_login: r.get(12)?,
+        ou_key: r.get(13)?,
     })
 }
 
 const AUDIT_SELECT: &str = "SELECT seq, time_micros, kind, actor, operation, target, outcome,
-    detail, prev_hash, hash FROM audit";
+    detail, prev_hash, hash, format, admin_id, target_kind, target_id, site, domain, ou_key,
+    client, reason_code FROM audit";
 
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChainedRecord> {
     Ok(ChainedRecord {
@@ -610,6 +624,19 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChainedRecord> {
             target: r.get(5)?,
             outcome: r.get(6)?,
             detail: r.get(7)?,
+            tags: match r.get::<_, i64>(10)? {
+                1 => None,
+                _ => Some(Tags {
+                    admin_id: r.get(11)?,
+                    target_kind: r.get(12)?,
+                    target_id: r.get(13)?,
+                    site: r.get(14)?,
+                    domain: r.get(15)?,
+                    ou: r.get(16)?,
+                    client: r.get(17)?,
+                    reason: r.get(18)?,
+                }),
+            },
         },
         prev_hash: r.get(8)?,
         hash: r.get(9)?,
@@ -631,6 +658,7 @@ mod tests {
             target: format!("t{i}"),
             outcome: Outcome::Info,
             detail: "{}".into(),
+            tags: crate::audit::Tags::default(),
         }
     }
 
@@ -690,6 +718,7 @@ mod tests {
                 operation: "radius.access",
                 target: "alice",
                 outcome: Outcome::Accept,
+                tags: crate::audit::TagFields::default(),
             };
             assert!(
                 store
@@ -710,6 +739,7 @@ mod tests {
             operation: "radius.access",
             target: "bob",
             outcome: Outcome::Reject,
+            tags: crate::audit::TagFields::default(),
         };
         assert!(store.audit_detached(&rec, &"{}").is_none());
         for _ in 0..200 {

@@ -13,11 +13,11 @@
 //! separate maps: no domain name, however odd, can reach the bare-name entries.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use compact_str::CompactString;
 
+use super::feed::{ChangeFeed, Table, Tables};
 use crate::model::UserRecord;
 
 /// Entries kept before the cache starts over (a bound, not an eviction policy).
@@ -48,9 +48,9 @@ struct Maps {
     named: Named,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct UserCache {
-    generation: Arc<AtomicU64>,
+    feed: Arc<ChangeFeed>,
     maps: Mutex<Maps>,
 }
 
@@ -66,13 +66,17 @@ fn lower(s: &str) -> CompactString {
 }
 
 impl UserCache {
-    /// The counter the writer bumps.
-    pub(crate) fn generation(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.generation)
+    pub(crate) fn new(feed: Arc<ChangeFeed>) -> Self {
+        Self {
+            feed,
+            maps: Mutex::new(Maps::default()),
+        }
     }
 
+    /// The generation of user data (the writer bumps it after every commit that changed
+    /// users).
     pub(crate) fn current(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.feed.generation(Tables::of(&[Table::Users]))
     }
 
     pub(crate) fn get(&self, domain: &str, name: &str) -> Option<Option<Arc<UserRecord>>> {

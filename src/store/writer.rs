@@ -8,6 +8,10 @@
 //!
 //! The audit chain head lives here too: the writer is the only appender, so the chain is
 //! extended in commit order without locks.
+//!
+//! After each commit, and before any reply, the writer publishes which tables changed on
+//! the change feed (see `feed`), so that whoever is told a change is done finds every
+//! cache already following it.
 
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -17,10 +21,12 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
+use super::feed::{ChangeFeed, Table, Tables};
 use super::secrets::Sealer;
 use super::{StoreError, client_aad};
 use crate::audit::AuditEvent;
 use crate::audit::chain::{EventFields, GENESIS, record_hash};
+use crate::model::scope::canonical_dn;
 use crate::model::{AcctRecord, ClientSpec, NewUser, UserChanges, UserStatus};
 use crate::time::now_unix;
 
@@ -88,27 +94,46 @@ pub enum WriteOp {
 }
 
 impl WriteOp {
-    /// Whether this op can change what a user lookup returns. A last-login update without
-    /// a rehash does not count: the pipeline updates the cached record itself.
-    fn changes_users(&self) -> bool {
+    /// The tables whose followers must see this op. A last-login update without a rehash
+    /// does not count: the request path updates the cached record itself.
+    fn tables(&self) -> Tables {
+        use super::admin::AdminOp as A;
+        use super::directory::DirectoryOp as D;
         match self {
             WriteOp::AddUsers { .. }
             | WriteOp::UpdateUser { .. }
             | WriteOp::SetUserStatus { .. }
             | WriteOp::SetPasswordHash { .. }
-            | WriteOp::DeleteUser { .. } => true,
-            WriteOp::RecordLogin { rehash, .. } => rehash.is_some(),
-            WriteOp::Directory(op) => matches!(
-                op,
-                super::directory::DirectoryOp::ApplySync { .. }
-                    | super::directory::DirectoryOp::DeleteDirectory { .. }
-            ),
+            | WriteOp::DeleteUser { .. } => Tables::of(&[Table::Users]),
+            WriteOp::RecordLogin { rehash, .. } => {
+                if rehash.is_some() {
+                    Tables::of(&[Table::Users])
+                } else {
+                    Tables::NONE
+                }
+            }
             WriteOp::AddClient { .. }
             | WriteOp::UpdateClient { .. }
-            | WriteOp::DeleteClient { .. }
-            | WriteOp::Accounting(_)
-            | WriteOp::Audit(_)
-            | WriteOp::Admin(_) => false,
+            | WriteOp::DeleteClient { .. } => Tables::of(&[Table::Clients]),
+            WriteOp::Accounting(_) | WriteOp::Audit(_) => Tables::NONE,
+            WriteOp::Directory(op) => match op {
+                D::AddCert { .. } | D::DeleteCert { .. } => Tables::of(&[Table::Certs]),
+                D::AddDirectory { .. } | D::UpdateDirectory { .. } => {
+                    Tables::of(&[Table::Directories])
+                }
+                D::DeleteDirectory { .. } => Tables::of(&[Table::Directories, Table::Users]),
+                D::ApplySync { .. } => Tables::of(&[Table::Users]),
+                D::RecordRun(_) => Tables::NONE,
+            },
+            WriteOp::Admin(op) => match op {
+                A::PutRole { .. } | A::DeleteRole { .. } => Tables::of(&[Table::Roles]),
+                A::AddAdmin { .. }
+                | A::SetAdminRole { .. }
+                | A::SetAdminEnabled { .. }
+                | A::RemoveAdmin { .. } => Tables::of(&[Table::Admins]),
+                A::PutSite { .. } | A::DeleteSite { .. } => Tables::of(&[Table::Sites]),
+                A::SetLockdown(_) => Tables::of(&[Table::Settings]),
+            },
         }
     }
 
@@ -122,8 +147,6 @@ impl WriteOp {
                 | WriteOp::SetPasswordHash { .. }
                 | WriteOp::DeleteUser { .. }
                 | WriteOp::UpdateUser { .. }
-                | WriteOp::AddClient { .. }
-                | WriteOp::UpdateClient { .. }
                 | WriteOp::DeleteClient { .. }
         )
     }
@@ -195,8 +218,7 @@ pub(crate) struct Writer {
     sealer: std::sync::Arc<Sealer>,
     head: ChainHead,
     synced_commits: bool,
-    /// Bumped after every commit that changed users (see `user_cache`).
-    user_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    feed: Arc<ChangeFeed>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -228,7 +250,7 @@ impl Writer {
         signal: Arc<WriterSignal>,
         stage: Arc<super::audit_stage::AuditStage>,
         sealer: std::sync::Arc<Sealer>,
-        user_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+        feed: Arc<ChangeFeed>,
     ) -> Result<Self, StoreError> {
         let head = conn
             .query_row(
@@ -254,7 +276,7 @@ impl Writer {
             sealer,
             head,
             synced_commits: true,
-            user_generation,
+            feed,
         })
     }
 
@@ -446,12 +468,14 @@ impl Writer {
             }
             return;
         }
-        if batch
+        let changed = batch
             .iter()
-            .any(|j| j.ops.iter().any(WriteOp::changes_users))
-        {
-            self.user_generation
-                .fetch_add(1, std::sync::atomic::Ordering::Release);
+            .zip(&results)
+            .filter(|(_, r)| r.is_ok())
+            .flat_map(|(j, _)| j.ops.iter().map(WriteOp::tables))
+            .fold(Tables::NONE, Tables::with);
+        if !changed.is_empty() {
+            self.feed.publish(changed);
         }
         for (job, result) in batch.into_iter().zip(results) {
             match job.reply {
@@ -468,12 +492,16 @@ impl Writer {
     }
 }
 
-/// Rows per multi-row audit INSERT (10 parameters each, far below SQLite's limit).
+/// Rows per multi-row audit INSERT (19 parameters each, far below SQLite's limit).
 const AUDIT_ROWS_PER_INSERT: usize = 32;
 
+/// Parameters per audit row.
+const AUDIT_PARAMS: usize = 19;
+
 const AUDIT_COLUMNS: &str = "INSERT INTO audit (seq, time_micros, kind, actor, operation,
-   target, outcome, detail, prev_hash, hash) VALUES ";
-const AUDIT_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+   target, outcome, detail, prev_hash, hash, format, admin_id, target_kind, target_id, site,
+   domain, ou_key, client, reason_code) VALUES ";
+const AUDIT_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 fn audit_insert_sql(rows: usize) -> String {
     let mut sql = String::from(AUDIT_COLUMNS);
@@ -506,7 +534,7 @@ fn insert_audit_rows(
         let sql = if chunk.len() == AUDIT_ROWS_PER_INSERT {
             full_sql.as_str()
         } else {
-            AUDIT_INSERT_ONE
+            audit_insert_one()
         };
         if chunk.len() < AUDIT_ROWS_PER_INSERT {
             for event in chunk {
@@ -525,8 +553,10 @@ fn insert_audit_rows(
     Ok(())
 }
 
-const AUDIT_INSERT_ONE: &str = "INSERT INTO audit (seq, time_micros, kind, actor, operation,
-   target, outcome, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+fn audit_insert_one() -> &'static str {
+    static ONE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ONE.get_or_init(|| audit_insert_sql(1))
+}
 
 /// Binds `event` as row `row` of an audit INSERT and advances the chain head to it.
 fn bind_audit_row(
@@ -536,8 +566,14 @@ fn bind_audit_row(
     fields: EventFields<'_>,
 ) -> Result<(), StoreError> {
     let seq = head.seq + 1;
+    // Every record written now is format 2, its tags hashed; format 1 is only ever read.
+    let tags = fields.tags.unwrap_or_default();
+    let fields = EventFields {
+        tags: Some(tags),
+        ..fields
+    };
     let hash = record_hash(&head.hash, seq, fields);
-    let first = row * 10 + 1;
+    let first = row * AUDIT_PARAMS + 1;
     stmt.raw_bind_parameter(first, seq)?;
     stmt.raw_bind_parameter(first + 1, fields.time_micros)?;
     stmt.raw_bind_parameter(first + 2, fields.kind)?;
@@ -548,6 +584,11 @@ fn bind_audit_row(
     stmt.raw_bind_parameter(first + 7, fields.detail)?;
     stmt.raw_bind_parameter(first + 8, head.hash.as_slice())?;
     stmt.raw_bind_parameter(first + 9, hash.as_slice())?;
+    stmt.raw_bind_parameter(first + 10, 2)?;
+    stmt.raw_bind_parameter(first + 11, tags.admin_id)?;
+    for (i, tag) in tags.texts().into_iter().enumerate() {
+        stmt.raw_bind_parameter(first + 12 + i, tag)?;
+    }
     *head = ChainHead { seq, hash };
     Ok(())
 }
@@ -670,8 +711,8 @@ fn apply(
         WriteOp::AddUsers { users, created_by } => {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO user (domain, name, display_name, email, status, password_hash,
-                   created_by, created_at, updated_at, ou_path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+                   created_by, created_at, updated_at, ou_path, ou_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
             )?;
             for u in users {
                 stmt.execute(params![
@@ -683,7 +724,8 @@ fn apply(
                     u.password_hash,
                     created_by,
                     now,
-                    u.ou_path
+                    u.ou_path,
+                    u.ou_path.as_deref().and_then(canonical_dn)
                 ])
                 .map_err(|e| {
                     conflict(e, || {
@@ -769,7 +811,7 @@ fn apply(
         WriteOp::Directory(op) => super::directory::apply(tx, sealer, op),
         WriteOp::Admin(op) => super::admin::apply(tx, op),
         WriteOp::Audit(event) => {
-            let mut stmt = tx.prepare_cached(AUDIT_INSERT_ONE)?;
+            let mut stmt = tx.prepare_cached(audit_insert_one())?;
             bind_audit_row(&mut stmt, 0, head, event.fields())?;
             stmt.raw_execute()?;
             Ok(1)

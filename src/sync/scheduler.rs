@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::service::{DirectoryService, SyncError, Trigger};
-use crate::audit::{AuditEvent, EventKind, Outcome};
+use crate::audit::{AuditEvent, EventKind, Outcome, Tags};
 use crate::directory::schedule::{Backoff, Schedule};
 use crate::store::{Store, WriteOp};
 use crate::time::{UnixTime, now_micros, now_unix};
@@ -100,6 +100,12 @@ async fn scheduled_run(service: &DirectoryService, store: &Store, name: &str) {
         target: format!("directory:{name}"),
         outcome,
         detail: detail.to_string(),
+        tags: Tags {
+            target_kind: Some("directory".into()),
+            target_id: Some(name.to_string()),
+            domain: Some(name.to_string()),
+            ..Tags::default()
+        },
     };
     let result: Result<(), SyncError> = async {
         let prepared = service
