@@ -235,7 +235,7 @@ mod tests {
             target: format!("user{i}"),
             outcome: "allowed".into(),
             detail: "{}".into(),
-            tags: (i % 2 == 0).then(|| Tags {
+            tags: i.is_multiple_of(2).then(|| Tags {
                 admin_id: Some(i64::from(i)),
                 site: Some("HQ".into()),
                 ..Tags::default()
@@ -308,7 +308,7 @@ mod tests {
                 }
                 1 => { bad.remove(victim); }
                 2 => { let other = (victim + 1) % bad.len(); bad.swap(victim, other); }
-                _ if victim % 2 == 0 => { // alter a tag (even records carry them)
+                _ if victim.is_multiple_of(2) => { // alter a tag (even records carry them)
                     if let Some(t) = bad[victim].event.tags.as_mut() {
                         t.site = Some(format!("Site{byte}"));
                     }
