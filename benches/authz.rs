@@ -10,11 +10,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use gatehouse::admin::authz::{self, Actor};
+use gatehouse::admin::authz;
 use gatehouse::admin::command::Command;
+use gatehouse::admin::dispatch::{dispatch, resolve_actor};
+use gatehouse::admin::facts::target_facts;
 use gatehouse::admin::handlers::Progress;
 use gatehouse::admin::proto::Request;
-use gatehouse::admin::server::{dispatch, target_facts};
 use gatehouse::config::Config;
 use gatehouse::model::AdminRecord;
 use gatehouse::model::operation::Operation;
@@ -78,14 +79,15 @@ fn main() {
                 let user_scope = if d == 0 { Some(UserScope::Domains(vec![("CORP".into(), None)])) } else { None };
                 let computer_scope = (d == 1).then(|| ComputerScope::Sites(vec!["HQ".into(), format!("S{c}")]));
                 ops.push(WriteOp::Admin(AdminOp::PutRole {
-                    def: RoleDef { name: name.clone(), parent: Some(parent.clone()), description: String::new(), ops: Some(held), user_scope, computer_scope },
+                    def: RoleDef { name: name.clone(), parent: Some(parent.clone()), description: String::new(), ops: Some(held), user_scope, computer_scope, requires_scope: false },
                     created_by: "bench".into(),
-                    create: true,
+                    expected_version: None,
                 }));
                 parent = name;
             }
             ops.push(WriteOp::Admin(AdminOp::AddAdmin {
                 record: AdminRecord {
+                    id: 0,
                     name: format!("admin{c}"),
                     unix_user: format!("bench{c}"),
                     uid: 200_000 + u32::try_from(c).unwrap(),
@@ -107,13 +109,13 @@ fn main() {
             let admin_name = format!("admin{}", i % CHAINS);
             let user = format!("CORP\\u{:06}", (i * 7919) % USERS);
             let start = Instant::now();
-            let admin = store.admin(&admin_name).unwrap().unwrap();
-            let rights = ctx.rights_of(&admin.role).unwrap();
-            let actor = Actor { name: admin.name, via: "bench".into(), rights };
+            let actor = resolve_actor(&ctx, 0, Some(&admin_name)).unwrap();
             let cmd = Command::parse("user.enable", json!({"user": user})).unwrap();
             let req = cmd.requirement();
-            let facts = target_facts(&ctx, &actor, &req.target).unwrap();
-            let decision = authz::explain(&actor, &req, &facts);
+            let roles = ctx.roles().unwrap();
+            let facts = target_facts(&ctx, &actor, &cmd, &req.target, &roles).unwrap();
+            let gate = authz::Gate { lockdown: false, roles: &roles };
+            let decision = authz::explain(&actor, &req, &facts, &gate);
             samples.push(start.elapsed().as_secs_f64() * 1e6);
             allowed += usize::from(decision.is_ok());
         }

@@ -1,39 +1,49 @@
 //! Gatehouse: an authentication appliance daemon.
 //!
-//! Network devices send RADIUS; Gatehouse answers from local users (and, later, users
-//! synchronised from LDAP directories) and records every decision in a hash-chained audit
+//! Network devices send RADIUS; Gatehouse answers from local users and users
+//! synchronised from LDAP directories, and records every decision in a hash-chained audit
 //! log. Administrators drive it through a local Unix socket where every command passes a
 //! single authorization choke point.
 //!
 //! # Architecture map
 //!
 //! Modules marked *pure* never touch sockets, files, the clock or tokio; they are property
-//! tested and fuzzed. Modules marked *io* wire the pure parts to the outside world.
+//! tested and fuzzed. Modules marked *io* wire the pure parts to the outside world;
+//! *mixed* ones hold both, each file one or the other. Floors, lowest first: a module
+//! imports only modules below it (`tests/layering.rs` checks the floors, the labels and
+//! that no two modules import each other).
 //!
 //! ```text
-//! config        io    TOML + GATEHOUSE_ environment overrides → Config (unknown keys rejected)
-//! time          pure  the one place that reads the wall clock (Clock)
-//! radius/proto  pure  RADIUS codec: packets, attributes, dictionary, authenticators, MA
-//! radius/       io    clients (CIDR table), dedup (RFC 5080 cache), ratelimit, counters,
-//!                     pipeline (the one request path), server (UDP listeners)
-//! auth/         pure  password hashes (argon2id, sha-crypt, {SSHA}); decision logic
-//! store/        io    SQLite behind `Store`: migrations, group-commit writer, secrets at rest
-//! directory/    mixed spec, schedule, map, plan (pure); ldap, passthrough, service,
-//!                     scheduler (io): LDAP sync fetch → map → plan → apply, pass-through binds
-//! tls/          mixed certs (pure x509 inspection), client (rustls configurations)
-//! audit/        pure  typed audit events and the SHA-256 hash chain
-//! admin/        mixed proto (wire types, shared by both binaries), ops (operation catalogue),
-//!                     command (typed commands and their requirements), authz (the choke
-//!                     point: decide → Permit), server (socket + dispatch), handlers
-//! cli/          pure  gatehousectl grammar and rendering
-//! service/      io    build → run → drain, signals, systemd notify, logging
+//! time          pure   Clock: the system clocks, and a manual clock for tests
+//! model         pure   records and statuses, Secret, UserRef, scopes (parsed DNs), CIDR,
+//!                      the operations catalogue, stored roles, names (NFC, look-alikes)
+//! audit         pure   typed audit events and tags, the SHA-256 hash chain
+//! auth          pure   password hashes and their cost policy, the credential plan,
+//!                      the access decision (Accept / Reject(reason) / Challenge)
+//! tls           mixed  certs (pure x509 inspection), client (rustls configurations)
+//! config        io     TOML + GATEHOUSE_ environment overrides → Config
+//! directory     mixed  spec, schedule, map, plan (pure); ldap (paged client) and
+//!                      passthrough (bounded bind pool with a breaker) (io)
+//! store         io     SQLite behind `Store`: migrations, the group-commit writer, the
+//!                      change feed, scoped queries, secrets at rest
+//! radius        mixed  proto (pure codec); context, request (the one request function),
+//!                      access, accounting, exec (CPU threads), udp, clients, dedup,
+//!                      verifier and directories (io)
+//! sync          io     directory sync runs (fetch → map → plan → one commit), scheduler
+//! admin         mixed  proto (wire types), command (the catalogue), authz (the choke
+//!                      point: decide → Permit) (pure); context, facts, read (scoped
+//!                      reads), dispatch, server, handlers, client (io)
+//! cli           mixed  render (pure); the gatehousectl grammar and its inputs (io)
+//! service       io     build → run → drain, signals, systemd notify, logging, accounts
 //! ```
 //!
 //! # Invariants owned here
 //! - Persist, then reply: accounting, admin changes and (later) OTP counters are committed
-//!   before the packet or socket reply that acknowledges them (`radius::pipeline`).
-//! - Every admin command reaches a handler only through `admin::server::dispatch`, which is
-//!   the only caller of `admin::authz::decide`, and handlers need an `authz::Permit`.
+//!   before the packet or socket reply that acknowledges them.
+//! - Every admin command reaches a handler only through `admin::dispatch`, the only
+//!   caller of `admin::authz::decide`; handlers read through a reader cut to the permit's
+//!   scope and write through the call that carries the request's audit record.
+//! - Caches follow the store's change feed; nothing reloads them by hand.
 
 #![forbid(unsafe_code)]
 

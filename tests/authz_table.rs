@@ -10,9 +10,10 @@ use std::path::Path;
 
 use base64::Engine as _;
 use gatehouse::admin::command::{Command, Target};
+use gatehouse::admin::context::AdminContext;
+use gatehouse::admin::dispatch::dispatch;
 use gatehouse::admin::handlers::Progress;
 use gatehouse::admin::proto::{ErrorCode, Request, Response};
-use gatehouse::admin::server::{AdminContext, dispatch};
 use gatehouse::config::Config;
 use gatehouse::model::operation::Operation;
 use gatehouse::store::Store;
@@ -23,6 +24,7 @@ const TESTER: &str = "tester";
 
 struct Harness {
     ctx: std::sync::Arc<AdminContext>,
+    store: Store,
     next: u64,
 }
 
@@ -43,13 +45,7 @@ impl Harness {
     }
 
     fn last_audit(&self) -> (String, String, String) {
-        let r = self
-            .ctx
-            .store
-            .audit_records(1, None)
-            .unwrap()
-            .pop()
-            .unwrap();
+        let r = self.store.audit_records(1, None).unwrap().pop().unwrap();
         (r.event.operation, r.event.outcome, r.event.detail)
     }
 
@@ -72,7 +68,7 @@ async fn fixtures(h: &mut Harness, ca_b64: &str) {
         ("user.add", json!({"user": "u1", "password": "pw-u1-long"})),
         (
             "directory.add",
-            json!({"name": "CORP", "urls": ["ldap://127.0.0.1:1"], "bind_dn": "cn=x", "bind_password": "pw", "base_dns": ["dc=x"], "connect_timeout_secs": 1}),
+            json!({"name": "CORP", "urls": ["ldap://127.0.0.1:1"], "bind_dn": "cn=x", "bind_password": "pw", "base_dns": ["dc=x"], "connect_timeout_secs": 1, "insecure_plaintext": true}),
         ),
         ("cert.trust", json!({"name": "ca1", "data_base64": ca_b64})),
         (
@@ -129,7 +125,7 @@ fn samples(ca_b64: &str) -> Vec<(&'static str, Value)> {
         ("audit.verify", json!({})),
         (
             "directory.add",
-            json!({"name": "LAB", "urls": ["ldap://127.0.0.1:1"], "bind_dn": "cn=x", "bind_password": "pw", "base_dns": ["dc=x"]}),
+            json!({"name": "LAB", "urls": ["ldap://127.0.0.1:1"], "bind_dn": "cn=x", "bind_password": "pw", "base_dns": ["dc=x"], "insecure_plaintext": true}),
         ),
         ("directory.edit", json!({"name": "CORP", "page_size": 200})),
         ("directory.list", json!({})),
@@ -225,10 +221,18 @@ async fn every_command_times_every_kind_of_role() {
     let config =
         Config::from_toml_with_env(Path::new("t.toml"), &text, std::iter::empty()).unwrap();
     let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
-    let (_radius, ctx) =
-        gatehouse::service::run::contexts(&config, store, vec![], gatehouse::time::system())
-            .unwrap();
-    let mut h = Harness { ctx, next: 0 };
+    let (_radius, ctx) = gatehouse::service::run::contexts(
+        &config,
+        store.clone(),
+        vec![],
+        gatehouse::time::system(),
+    )
+    .unwrap();
+    let mut h = Harness {
+        ctx,
+        store,
+        next: 0,
+    };
     let ca =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs/ca.pem"))
             .unwrap();

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::proto::{ErrorCode, PROTOCOL_VERSION, Request, Response};
+use super::command::Command;
+use super::proto::{ErrorCode, MAX_LINE, PROTOCOL_VERSION, Request, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -22,6 +23,8 @@ pub enum ClientError {
     Protocol(String),
     #[error("{message}")]
     Refused { code: ErrorCode, message: String },
+    #[error("the request is {len} bytes, more than the {max} one request may carry: split it")]
+    TooLarge { len: usize, max: usize },
 }
 
 pub struct AdminClient {
@@ -62,6 +65,23 @@ impl AdminClient {
         self.call_with_progress(op, args, &mut |_| {})
     }
 
+    /// Sends `command` (serialised as the daemon parses it), handing progress updates to
+    /// `on_progress` as they come.
+    ///
+    /// # Errors
+    /// A request too large for the socket, I/O failures, malformed replies, or the
+    /// daemon's refusal.
+    pub fn send(
+        &mut self,
+        command: &Command,
+        on_progress: &mut dyn FnMut(&Value),
+    ) -> Result<Value, ClientError> {
+        let wire =
+            serde_json::to_value(command).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let args = wire.get("args").cloned().unwrap_or(Value::Null);
+        self.call_with_progress(command.name(), args, on_progress)
+    }
+
     /// Like [`AdminClient::call`], handing progress updates to `on_progress` as they come.
     ///
     /// # Errors
@@ -81,6 +101,12 @@ impl AdminClient {
         };
         let mut line =
             serde_json::to_vec(&req).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        if line.len() >= MAX_LINE {
+            return Err(ClientError::TooLarge {
+                len: line.len(),
+                max: MAX_LINE,
+            });
+        }
         line.push(b'\n');
         self.writer.write_all(&line)?;
         let mut reply = String::new();

@@ -3,171 +3,201 @@
 //! `requirement()` matches every variant with no `_` arm: a new command does not compile
 //! until it says which operations it needs and which object it touches.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::model::operation::{Family, Operation};
 use crate::model::{LOCAL_DOMAIN, Secret, UserRef};
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NameArg {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClientAddArgs {
     pub name: String,
     pub address: String,
     pub secret: Secret,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_message_authenticator: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
+    /// Accept an address inside another client's network (a more specific client), with
+    /// a scope that covers both; audited.
+    #[serde(default)]
+    pub allow_overlap: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClientEditArgs {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<Secret>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_message_authenticator: Option<bool>,
     /// 0 removes the client's own limit.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
+    /// As for `client.add`.
+    #[serde(default)]
+    pub allow_overlap: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UserArg {
     pub user: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UserAddArgs {
     pub user: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<Secret>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 
 /// `name:hash` lines (or `name,hash`), all-or-nothing.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UserImportArgs {
     pub domain: Option<String>,
     pub lines: Secret,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct UserListArgs {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// Users to skip (for the next page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UserEditArgs {
     pub user: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordArgs {
     pub user: String,
     pub password: Secret,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AuditListArgs {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
+    /// A user (`name`, `DOMAIN\name`): records about that user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// A RADIUS client: its authentication decisions and the changes made to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// `allowed`, `denied`, `failed`, `accept`, `reject` or `info`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Records at or after this time (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
+    /// Records before this time (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
 }
 
 /// A directory connection as given on the command line; unset fields keep their
 /// defaults (add) or their current values (edit).
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryArgs {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urls: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind_dn: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind_password: Option<Secret>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_dns: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_filter: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username_attribute: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_attribute: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name_attribute: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_attribute: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_flag: Option<crate::directory::map::DisabledFlag>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starttls: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_certs: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ous: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_timeout_secs: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_timeout_secs: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_schedule: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_threshold_percent: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind_pool_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn_suffixes: Option<Vec<String>>,
+    /// Allow `ldap://` without StartTLS: passwords cross the network in the clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insecure_plaintext: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SyncArgs {
     pub name: String,
@@ -177,7 +207,7 @@ pub struct SyncArgs {
     pub incremental: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteDirectoryArgs {
     pub name: String,
@@ -186,7 +216,7 @@ pub struct DeleteDirectoryArgs {
     pub confirmed: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CertTrustArgs {
     pub name: String,
@@ -194,54 +224,54 @@ pub struct CertTrustArgs {
     pub data_base64: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PendingImportArgs {
     pub csv: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PendingUpdateArgs {
     pub user: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 
 /// A role's own restriction as given on the command line. `None` fields mean "same as
 /// the parent" on create and "unchanged" on edit.
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RoleArgs {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `op` or `op:own`; the string `same` (or an absent field) means "as the parent".
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ops: Option<Vec<String>>,
     /// `DOMAIN` or `DOMAIN:OU_DN`; `*` for everything.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_scope: Option<Vec<String>>,
     /// Site names; `*` for everything.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub computer_scope: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ExplainArgs {
     pub admin: String,
     pub operation: String,
     /// `user:DOMAIN\name`, `client:NAME`, `directory:NAME`, `site:NAME`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AdminAddArgs {
     pub name: String,
@@ -249,142 +279,110 @@ pub struct AdminAddArgs {
     pub role: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AdminRoleArgs {
     pub name: String,
     pub role: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SiteArgs {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LockdownArgs {
     pub on: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(tag = "op", content = "args")]
-pub enum Command {
-    #[serde(rename = "status")]
-    Status(Empty),
-    #[serde(rename = "client.add")]
-    ClientAdd(ClientAddArgs),
-    #[serde(rename = "client.list")]
-    ClientList(Empty),
-    #[serde(rename = "client.show")]
-    ClientShow(NameArg),
-    #[serde(rename = "client.edit")]
-    ClientEdit(ClientEditArgs),
-    #[serde(rename = "client.delete")]
-    ClientDelete(NameArg),
-    #[serde(rename = "user.add")]
-    UserAdd(UserAddArgs),
-    #[serde(rename = "user.import")]
-    UserImport(UserImportArgs),
-    #[serde(rename = "user.list")]
-    UserList(UserListArgs),
-    #[serde(rename = "user.show")]
-    UserShow(UserArg),
-    #[serde(rename = "user.edit")]
-    UserEdit(UserEditArgs),
-    #[serde(rename = "user.enable")]
-    UserEnable(UserArg),
-    #[serde(rename = "user.disable")]
-    UserDisable(UserArg),
-    #[serde(rename = "user.delete")]
-    UserDelete(UserArg),
-    #[serde(rename = "user.set-password")]
-    UserSetPassword(SetPasswordArgs),
-    #[serde(rename = "audit.list")]
-    AuditList(AuditListArgs),
-    #[serde(rename = "audit.verify")]
-    AuditVerify(Empty),
-    #[serde(rename = "directory.add")]
-    DirectoryAdd(DirectoryArgs),
-    #[serde(rename = "directory.edit")]
-    DirectoryEdit(DirectoryArgs),
-    #[serde(rename = "directory.list")]
-    DirectoryList(Empty),
-    #[serde(rename = "directory.show")]
-    DirectoryShow(NameArg),
-    #[serde(rename = "directory.status")]
-    DirectoryStatus(NameArg),
-    #[serde(rename = "directory.test")]
-    DirectoryTest(NameArg),
-    #[serde(rename = "directory.preview")]
-    DirectoryPreview(SyncArgs),
-    #[serde(rename = "directory.sync")]
-    DirectorySync(SyncArgs),
-    #[serde(rename = "directory.delete")]
-    DirectoryDelete(DeleteDirectoryArgs),
-    #[serde(rename = "cert.trust")]
-    CertTrust(CertTrustArgs),
-    #[serde(rename = "cert.list")]
-    CertList(Empty),
-    #[serde(rename = "cert.show")]
-    CertShow(NameArg),
-    #[serde(rename = "cert.delete")]
-    CertDelete(NameArg),
-    #[serde(rename = "pending.import")]
-    PendingImport(PendingImportArgs),
-    #[serde(rename = "pending.list")]
-    PendingList(Empty),
-    #[serde(rename = "pending.update")]
-    PendingUpdate(PendingUpdateArgs),
-    #[serde(rename = "pending.delete")]
-    PendingDelete(UserArg),
-    #[serde(rename = "pending.approve")]
-    PendingApprove(UserArg),
-    #[serde(rename = "role.ops")]
-    RoleOps(Empty),
-    #[serde(rename = "role.list")]
-    RoleList(Empty),
-    #[serde(rename = "role.show")]
-    RoleShow(NameArg),
-    #[serde(rename = "role.create")]
-    RoleCreate(RoleArgs),
-    #[serde(rename = "role.edit")]
-    RoleEdit(RoleArgs),
-    #[serde(rename = "role.delete")]
-    RoleDelete(NameArg),
-    #[serde(rename = "role.explain")]
-    RoleExplain(ExplainArgs),
-    #[serde(rename = "admin.list")]
-    AdminList(Empty),
-    #[serde(rename = "admin.add")]
-    AdminAdd(AdminAddArgs),
-    #[serde(rename = "admin.set-role")]
-    AdminSetRole(AdminRoleArgs),
-    #[serde(rename = "admin.disable")]
-    AdminDisable(NameArg),
-    #[serde(rename = "admin.enable")]
-    AdminEnable(NameArg),
-    #[serde(rename = "admin.remove")]
-    AdminRemove(NameArg),
-    #[serde(rename = "site.add")]
-    SiteAdd(SiteArgs),
-    #[serde(rename = "site.list")]
-    SiteList(Empty),
-    #[serde(rename = "site.show")]
-    SiteShow(NameArg),
-    #[serde(rename = "site.edit")]
-    SiteEdit(SiteArgs),
-    #[serde(rename = "site.delete")]
-    SiteDelete(NameArg),
-    #[serde(rename = "system.lockdown")]
-    SystemLockdown(LockdownArgs),
+/// The command catalogue: every command's variant, argument type and wire name, spelled
+/// once. The daemon parses these, `gatehousectl` builds them, and the CLI path is the wire
+/// name's words (`user.set-password` is `gatehousectl user set-password`).
+macro_rules! commands {
+    ($( $variant:ident($args:ty) = $wire:literal; )*) => {
+        #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+        #[serde(tag = "op", content = "args")]
+        pub enum Command {
+            $( #[serde(rename = $wire)] $variant($args), )*
+        }
+
+        impl Command {
+            /// Every command's wire name, in catalogue order.
+            pub const ALL_NAMES: &'static [&'static str] = &[ $( $wire, )* ];
+
+            /// The wire name, used in the audit trail.
+            #[must_use]
+            pub fn name(&self) -> &'static str {
+                match self { $( Command::$variant(_) => $wire, )* }
+            }
+        }
+    };
+}
+
+commands! {
+    Status(Empty) = "status";
+    ClientAdd(ClientAddArgs) = "client.add";
+    ClientList(Empty) = "client.list";
+    ClientShow(NameArg) = "client.show";
+    ClientEdit(ClientEditArgs) = "client.edit";
+    ClientDelete(NameArg) = "client.delete";
+    UserAdd(UserAddArgs) = "user.add";
+    UserImport(UserImportArgs) = "user.import";
+    UserList(UserListArgs) = "user.list";
+    UserShow(UserArg) = "user.show";
+    UserEdit(UserEditArgs) = "user.edit";
+    UserEnable(UserArg) = "user.enable";
+    UserDisable(UserArg) = "user.disable";
+    UserDelete(UserArg) = "user.delete";
+    UserSetPassword(SetPasswordArgs) = "user.set-password";
+    AuditList(AuditListArgs) = "audit.list";
+    AuditVerify(Empty) = "audit.verify";
+    DirectoryAdd(DirectoryArgs) = "directory.add";
+    DirectoryEdit(DirectoryArgs) = "directory.edit";
+    DirectoryList(Empty) = "directory.list";
+    DirectoryShow(NameArg) = "directory.show";
+    DirectoryStatus(NameArg) = "directory.status";
+    DirectoryTest(NameArg) = "directory.test";
+    DirectoryPreview(SyncArgs) = "directory.preview";
+    DirectorySync(SyncArgs) = "directory.sync";
+    DirectoryDelete(DeleteDirectoryArgs) = "directory.delete";
+    CertTrust(CertTrustArgs) = "cert.trust";
+    CertList(Empty) = "cert.list";
+    CertShow(NameArg) = "cert.show";
+    CertDelete(NameArg) = "cert.delete";
+    PendingImport(PendingImportArgs) = "pending.import";
+    PendingList(Empty) = "pending.list";
+    PendingUpdate(PendingUpdateArgs) = "pending.update";
+    PendingDelete(UserArg) = "pending.delete";
+    PendingApprove(UserArg) = "pending.approve";
+    RoleOps(Empty) = "role.ops";
+    RoleList(Empty) = "role.list";
+    RoleShow(NameArg) = "role.show";
+    RoleCreate(RoleArgs) = "role.create";
+    RoleEdit(RoleArgs) = "role.edit";
+    RoleDelete(NameArg) = "role.delete";
+    RoleExplain(ExplainArgs) = "role.explain";
+    AdminList(Empty) = "admin.list";
+    AdminAdd(AdminAddArgs) = "admin.add";
+    AdminSetRole(AdminRoleArgs) = "admin.set-role";
+    AdminDisable(NameArg) = "admin.disable";
+    AdminEnable(NameArg) = "admin.enable";
+    AdminRemove(NameArg) = "admin.remove";
+    SiteAdd(SiteArgs) = "site.add";
+    SiteList(Empty) = "site.list";
+    SiteShow(NameArg) = "site.show";
+    SiteEdit(SiteArgs) = "site.edit";
+    SiteDelete(NameArg) = "site.delete";
+    SystemLockdown(LockdownArgs) = "system.lockdown";
 }
 
 /// The object a command acts on, as far as authorization cares.
@@ -421,6 +419,8 @@ pub enum Target {
     Role(String),
     NewRole(String),
     Admin(String),
+    /// An administrator about to be added (the role assigned is a fact).
+    NewAdmin(String),
     Site(String),
     NewSite(String),
 }
@@ -512,65 +512,11 @@ impl Command {
         }
     }
 
-    /// The wire name, used in the audit trail.
+    /// Whether the command only reads (it needs no operation of its own, only the right
+    /// to read): such commands run on the blocking pool, off the RADIUS runtime.
     #[must_use]
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Status(_) => "status",
-            Command::ClientAdd(_) => "client.add",
-            Command::ClientList(_) => "client.list",
-            Command::ClientShow(_) => "client.show",
-            Command::ClientEdit(_) => "client.edit",
-            Command::ClientDelete(_) => "client.delete",
-            Command::UserAdd(_) => "user.add",
-            Command::UserImport(_) => "user.import",
-            Command::UserList(_) => "user.list",
-            Command::UserShow(_) => "user.show",
-            Command::UserEdit(_) => "user.edit",
-            Command::UserEnable(_) => "user.enable",
-            Command::UserDisable(_) => "user.disable",
-            Command::UserDelete(_) => "user.delete",
-            Command::UserSetPassword(_) => "user.set-password",
-            Command::AuditList(_) => "audit.list",
-            Command::AuditVerify(_) => "audit.verify",
-            Command::DirectoryAdd(_) => "directory.add",
-            Command::DirectoryEdit(_) => "directory.edit",
-            Command::DirectoryList(_) => "directory.list",
-            Command::DirectoryShow(_) => "directory.show",
-            Command::DirectoryStatus(_) => "directory.status",
-            Command::DirectoryTest(_) => "directory.test",
-            Command::DirectoryPreview(_) => "directory.preview",
-            Command::DirectorySync(_) => "directory.sync",
-            Command::DirectoryDelete(_) => "directory.delete",
-            Command::CertTrust(_) => "cert.trust",
-            Command::CertList(_) => "cert.list",
-            Command::CertShow(_) => "cert.show",
-            Command::CertDelete(_) => "cert.delete",
-            Command::PendingImport(_) => "pending.import",
-            Command::PendingList(_) => "pending.list",
-            Command::PendingUpdate(_) => "pending.update",
-            Command::PendingDelete(_) => "pending.delete",
-            Command::PendingApprove(_) => "pending.approve",
-            Command::RoleOps(_) => "role.ops",
-            Command::RoleList(_) => "role.list",
-            Command::RoleShow(_) => "role.show",
-            Command::RoleCreate(_) => "role.create",
-            Command::RoleEdit(_) => "role.edit",
-            Command::RoleDelete(_) => "role.delete",
-            Command::RoleExplain(_) => "role.explain",
-            Command::AdminList(_) => "admin.list",
-            Command::AdminAdd(_) => "admin.add",
-            Command::AdminSetRole(_) => "admin.set-role",
-            Command::AdminDisable(_) => "admin.disable",
-            Command::AdminEnable(_) => "admin.enable",
-            Command::AdminRemove(_) => "admin.remove",
-            Command::SiteAdd(_) => "site.add",
-            Command::SiteList(_) => "site.list",
-            Command::SiteShow(_) => "site.show",
-            Command::SiteEdit(_) => "site.edit",
-            Command::SiteDelete(_) => "site.delete",
-            Command::SystemLockdown(_) => "system.lockdown",
-        }
+    pub fn is_read(&self) -> bool {
+        self.requirement().all_of.is_empty()
     }
 
     #[must_use]
@@ -671,8 +617,10 @@ impl Command {
                 read_family: None,
                 target: Target::Appliance,
             },
-            Command::RoleList(_) | Command::RoleExplain(_) => {
-                Requirement::read(Family::Role, Target::Listing)
+            Command::RoleList(_) => Requirement::read(Family::Role, Target::Listing),
+            // Only administrators below the caller can be explained.
+            Command::RoleExplain(a) => {
+                Requirement::read(Family::Role, Target::Admin(a.admin.clone()))
             }
             Command::RoleShow(a) => Requirement::read(Family::Role, Target::Role(a.name.clone())),
             Command::RoleCreate(a) => {
@@ -683,7 +631,9 @@ impl Command {
                 Requirement::ops(&[O::RoleDelete], Target::Role(a.name.clone()))
             }
             Command::AdminList(_) => Requirement::read(Family::Role, Target::Listing),
-            Command::AdminAdd(_) => Requirement::ops(&[O::RoleEdit], Target::Appliance),
+            Command::AdminAdd(a) => {
+                Requirement::ops(&[O::RoleEdit], Target::NewAdmin(a.name.clone()))
+            }
             Command::AdminSetRole(AdminRoleArgs { name, .. })
             | Command::AdminDisable(NameArg { name })
             | Command::AdminEnable(NameArg { name })
@@ -722,7 +672,7 @@ impl Command {
             Target::User { domain, name } => format!("user:{domain}\\{name}"),
             Target::Directory(n) | Target::NewDirectory(n) => format!("directory:{n}"),
             Target::Role(n) | Target::NewRole(n) => format!("role:{n}"),
-            Target::Admin(n) => format!("admin:{n}"),
+            Target::Admin(n) | Target::NewAdmin(n) => format!("admin:{n}"),
             Target::Site(n) | Target::NewSite(n) => format!("site:{n}"),
             Target::NewUsers { domain } => match self {
                 Command::UserAdd(a) => {
@@ -741,13 +691,13 @@ impl Command {
             Command::ClientAdd(a) => json!({
                 "address": a.address, "site": a.site,
                 "require_message_authenticator": a.require_message_authenticator,
-                "rate_limit": a.rate_limit,
+                "rate_limit": a.rate_limit, "allow_overlap": a.allow_overlap,
             }),
             Command::ClientEdit(a) => json!({
                 "new_name": a.new_name, "address": a.address, "site": a.site,
                 "secret_changed": a.secret.is_some(),
                 "require_message_authenticator": a.require_message_authenticator,
-                "rate_limit": a.rate_limit,
+                "rate_limit": a.rate_limit, "allow_overlap": a.allow_overlap,
             }),
             Command::UserAdd(a) => json!({
                 "with_password": a.password.is_some(),
@@ -760,6 +710,7 @@ impl Command {
             Command::DirectoryAdd(a) | Command::DirectoryEdit(a) => json!({
                 "urls": a.urls, "bind_dn": a.bind_dn, "base_dns": a.base_dns, "user_filter": a.user_filter,
                 "starttls": a.starttls, "ca_certs": a.ca_certs, "page_size": a.page_size, "schedule": a.schedule,
+                "upn_suffixes": a.upn_suffixes, "insecure_plaintext": a.insecure_plaintext,
                 "bind_password_changed": a.bind_password.is_some(),
             }),
             Command::DirectoryPreview(a) | Command::DirectorySync(a) => {
@@ -782,7 +733,48 @@ impl Command {
                 json!({ "subnets": a.subnets, "timezone": a.timezone, "new_name": a.new_name })
             }
             Command::SystemLockdown(a) => json!({ "on": a.on }),
-            _ => json!({}),
+            Command::UserList(a) => {
+                json!({ "domain": a.domain, "limit": a.limit, "offset": a.offset })
+            }
+            Command::AuditList(a) => json!({
+                "limit": a.limit, "operation": a.operation, "user": a.user, "client": a.client,
+                "outcome": a.outcome, "since": a.since, "until": a.until,
+            }),
+            Command::PendingUpdate(a) => {
+                json!({ "display_name": a.display_name, "email": a.email })
+            }
+            // The target says it all.
+            Command::Status(_)
+            | Command::ClientList(_)
+            | Command::ClientShow(_)
+            | Command::ClientDelete(_)
+            | Command::UserShow(_)
+            | Command::UserEnable(_)
+            | Command::UserDisable(_)
+            | Command::UserDelete(_)
+            | Command::UserSetPassword(_)
+            | Command::AuditVerify(_)
+            | Command::DirectoryList(_)
+            | Command::DirectoryShow(_)
+            | Command::DirectoryStatus(_)
+            | Command::DirectoryTest(_)
+            | Command::CertList(_)
+            | Command::CertShow(_)
+            | Command::CertDelete(_)
+            | Command::PendingList(_)
+            | Command::PendingDelete(_)
+            | Command::PendingApprove(_)
+            | Command::RoleOps(_)
+            | Command::RoleList(_)
+            | Command::RoleShow(_)
+            | Command::RoleDelete(_)
+            | Command::AdminList(_)
+            | Command::AdminDisable(_)
+            | Command::AdminEnable(_)
+            | Command::AdminRemove(_)
+            | Command::SiteList(_)
+            | Command::SiteShow(_)
+            | Command::SiteDelete(_) => json!({}),
         }
     }
 }

@@ -1,155 +1,119 @@
-//! The admin socket: identity from SO_PEERCRED, one JSON request per line, and
-//! [`dispatch`] — the only way from a request to a handler.
-
-use std::net::SocketAddr;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::Instant;
-
-use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+//! The admin socket: identity from SO_PEERCRED, checked when a connection is accepted and
+//! again on every request; one JSON request per line; everything bounded.
+//!
+//! Any member of the socket's group can connect, administrator or not, so nothing a
+//! connection holds may grow without limit: a uid that is no administrator is answered
+//! once and disconnected; connections are capped in total and per uid; a connection must
+//! say hello promptly, finish a line it started within a deadline, and is closed when
+//! idle; the bytes all connections buffer share one budget; and accept errors (out of
+//! file descriptors) back off instead of spinning.
 
 use std::collections::HashMap;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use super::authz::role;
-use super::authz::{self, Actor, AuditSlot, Rights, TargetFacts};
-use super::command::{Command, Target};
-use super::handlers;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
+use tokio::task::JoinSet;
+
+use super::context::AdminContext;
+use super::dispatch::{dispatch, record, resolve_actor};
+use super::handlers::Progress;
 use super::proto::{ErrorCode, MAX_LINE, PROTOCOL_VERSION, Request, Response};
-use crate::audit::{AuditEvent, EventKind, Outcome};
-use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR};
-use crate::radius::context::RadiusContext;
-use crate::store::{Store, StoreError, WriteOp};
-use crate::time::now_micros;
+use crate::audit::{AuditEvent, EventKind, Outcome, Tags};
 
-/// Identity settings that SIGHUP may change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentitySettings {
-    pub root_is_super_admin: bool,
-}
+/// Connections open at once, in all.
+pub const MAX_CONNECTIONS: usize = 64;
+/// Connections open at once per uid.
+pub const MAX_PER_UID: usize = 8;
+/// Bytes of unfinished lines all connections may hold together.
+pub const BUFFER_BUDGET: usize = 64 << 20;
+/// The budget is taken in steps of this many bytes.
+const BUDGET_STEP: usize = 64 << 10;
+/// A connection says hello within this.
+pub const HELLO_WITHIN: Duration = Duration::from_secs(5);
+/// A line once started arrives whole within this.
+pub const LINE_WITHIN: Duration = Duration::from_secs(30);
+/// A connection with no request for this long is closed.
+pub const IDLE_CLOSE: Duration = Duration::from_secs(300);
+/// Refused uids are audited at most once per this interval each.
+const REFUSAL_AUDIT_INTERVAL_MICROS: i64 = 60_000_000;
 
-pub struct AdminContext {
-    pub store: Store,
-    /// Roles as stored, keyed by lower-cased name, with their creators; reloaded on change.
-    pub roles: RwLock<Arc<RoleMap>>,
-    pub directories: Arc<crate::sync::service::DirectoryService>,
-    pub radius: Arc<RadiusContext>,
-    pub started: Instant,
-    pub appliance: String,
-    /// The appliance's own site: new clients default to it.
-    pub site: String,
-    pub listeners: Vec<(&'static str, SocketAddr)>,
-    pub identity: RwLock<IdentitySettings>,
-    /// The daemon's own uid: that account already owns the store and key file, so treating
-    /// it as a break-glass administrator grants nothing it does not have.
-    pub daemon_uid: u32,
-}
-
-pub type RoleMap = HashMap<String, (RoleDef, String)>;
-
-impl AdminContext {
-    /// The current role map.
-    #[must_use]
-    pub fn roles(&self) -> Arc<RoleMap> {
-        self.roles
-            .read()
-            .map_or_else(|p| Arc::clone(&p.into_inner()), |r| Arc::clone(&r))
-    }
-
-    /// Re-reads the roles after a change.
-    ///
-    /// # Errors
-    /// A store failure.
-    pub fn reload_roles(&self) -> Result<(), StoreError> {
-        let roles = Arc::new(self.store.roles()?);
-        match self.roles.write() {
-            Ok(mut r) => *r = roles,
-            Err(p) => *p.into_inner() = roles,
-        }
-        Ok(())
-    }
-
-    /// Effective rights of a role.
-    ///
-    /// # Errors
-    /// A damaged hierarchy (unknown parent, cycle).
-    pub fn rights_of(&self, role: &str) -> Result<Rights, role::RoleError> {
-        role::effective(&*self.roles(), role)
-    }
-
-    /// Rebuilds the RADIUS client table after a change.
-    ///
-    /// # Errors
-    /// A store failure while reading clients back.
-    pub fn reload_clients(&self) -> Result<(), StoreError> {
-        self.radius.replace_clients(self.store.clients()?);
-        Ok(())
-    }
-}
-
-/// Creates the socket file (replacing a stale one), mode 0660, optionally group-owned.
+/// Creates the socket file, mode 0660, group-owned by `gid` when given. An existing socket
+/// (left by a daemon that died) is replaced; anything else at that path is an error,
+/// never deleted.
 ///
 /// # Errors
 /// Binding or permission failures, naming the path.
-pub fn bind(path: &Path, group: &str) -> anyhow::Result<UnixListener> {
+pub fn bind(path: &Path, gid: Option<u32>) -> anyhow::Result<UnixListener> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("{}: cannot create directory: {e}", dir.display()))?;
     }
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot remove stale socket: {e}", path.display()))?,
+        Ok(_) => anyhow::bail!(
+            "{}: exists and is not a socket; refusing to replace it",
+            path.display()
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => anyhow::bail!("{}: cannot remove stale socket: {e}", path.display()),
+        Err(e) => anyhow::bail!("{}: {e}", path.display()),
     }
     let listener = UnixListener::bind(path)
         .map_err(|e| anyhow::anyhow!("{}: cannot bind admin socket: {e}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    if !group.is_empty() {
-        let gid = group_id(group)
-            .ok_or_else(|| anyhow::anyhow!("admin.socket_group: no group named `{group}`"))?;
+    if let Some(gid) = gid {
         std::os::unix::fs::chown(path, None, Some(gid))
-            .map_err(|e| anyhow::anyhow!("{}: chown to group {group}: {e}", path.display()))?;
+            .map_err(|e| anyhow::anyhow!("{}: chown to gid {gid}: {e}", path.display()))?;
     }
     Ok(listener)
 }
 
-/// (name, numeric id) of every entry of /etc/passwd or /etc/group (`name:x:id:…`).
-fn id_entries(path: &str) -> Vec<(String, u32)> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| {
-            let mut f = l.split(':');
-            let name = f.next()?;
-            Some((name.to_string(), f.nth(1)?.parse().ok()?))
-        })
-        .collect()
+/// What bounds the connections.
+struct Limits {
+    connections: Semaphore,
+    per_uid: Mutex<HashMap<u32, usize>>,
+    buffered: Semaphore,
+    /// When each refused uid was last audited (bounded: cleared when it grows large).
+    refused: Mutex<HashMap<u32, i64>>,
 }
 
-fn group_id(name: &str) -> Option<u32> {
-    id_entries("/etc/group")
-        .into_iter()
-        .find_map(|(n, id)| (n == name).then_some(id))
+/// A connection's claim on its uid's share; returned when the connection ends.
+struct UidSlot<'a> {
+    limits: &'a Limits,
+    uid: u32,
 }
 
-/// The uid of the Unix user `name`.
-#[must_use]
-pub fn user_id(name: &str) -> Option<u32> {
-    id_entries("/etc/passwd")
-        .into_iter()
-        .find_map(|(n, id)| (n == name).then_some(id))
+impl Drop for UidSlot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.limits.per_uid.lock()
+            && let Some(n) = m.get_mut(&self.uid)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.uid);
+            }
+        }
+    }
 }
 
-/// The login name of `uid`, for audit records.
-#[must_use]
-pub fn user_name(uid: u32) -> Option<String> {
-    id_entries("/etc/passwd")
-        .into_iter()
-        .find_map(|(n, id)| (id == uid).then_some(n))
+impl Limits {
+    fn take_uid(&self, uid: u32) -> Option<UidSlot<'_>> {
+        let mut m = self.per_uid.lock().ok()?;
+        let n = m.entry(uid).or_default();
+        if *n >= MAX_PER_UID {
+            return None;
+        }
+        *n += 1;
+        Some(UidSlot { limits: self, uid })
+    }
 }
 
 /// Accepts connections until `shutdown`.
@@ -159,29 +123,133 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
     path: PathBuf,
 ) {
+    let limits = Arc::new(Limits {
+        connections: Semaphore::new(MAX_CONNECTIONS),
+        per_uid: Mutex::new(HashMap::new()),
+        buffered: Semaphore::new(BUFFER_BUDGET),
+        refused: Mutex::new(HashMap::new()),
+    });
     let mut conns = JoinSet::new();
+    let mut backoff = Duration::from_millis(100);
+    let mut accept_errors = 0u64;
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    backoff = Duration::from_millis(100);
                     let ctx = Arc::clone(&ctx);
-                    conns.spawn(async move { connection(stream, ctx).await });
+                    let limits = Arc::clone(&limits);
+                    conns.spawn(async move { connection(stream, ctx, limits).await });
                 }
-                Err(e) => tracing::warn!(error = %e, "admin accept failed"),
+                Err(e) => {
+                    // Out of descriptors (or another transient failure): wait before the
+                    // next accept instead of spinning, and say so once in a while.
+                    accept_errors += 1;
+                    if accept_errors.is_power_of_two() {
+                        tracing::warn!(error = %e, failures = accept_errors, "admin accept failed; backing off");
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
         }
     }
     // Requests in progress finish; idle connections are closed with the listener.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
         while conns.join_next().await.is_some() {}
     })
     .await;
-    let _ = std::fs::remove_file(path);
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_socket()) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
-async fn connection(stream: UnixStream, ctx: Arc<AdminContext>) {
+async fn send(write: &mut OwnedWriteHalf, r: &Response) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec(r).unwrap_or_else(|_| b"{}".to_vec());
+    bytes.push(b'\n');
+    write.write_all(&bytes).await
+}
+
+/// Audits a refused connection, at most once a minute per uid.
+async fn audit_refusal(ctx: &AdminContext, limits: &Limits, uid: u32, why: &str) {
+    let now = ctx.clock.now_micros();
+    let due = match limits.refused.lock() {
+        Ok(mut m) => {
+            if m.len() > 4096 {
+                m.clear();
+            }
+            let last = m.entry(uid).or_insert(0);
+            let due = now.saturating_sub(*last) >= REFUSAL_AUDIT_INTERVAL_MICROS;
+            if due {
+                *last = now;
+            }
+            due
+        }
+        Err(_) => false,
+    };
+    if due {
+        record(
+            ctx,
+            AuditEvent {
+                time_micros: now,
+                kind: EventKind::AdminRequest,
+                actor: format!("uid {uid}"),
+                operation: "connect".into(),
+                target: String::new(),
+                outcome: Outcome::Denied,
+                detail: json!({"reason": why}).to_string(),
+                tags: Tags::default(),
+            },
+        )
+        .await;
+    }
+}
+
+/// Reads one line into `line` (cleared first), holding budget for what it buffers.
+/// `Ok(None)` at end of stream.
+async fn read_line<'a>(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    line: &mut Vec<u8>,
+    budget: &'a Semaphore,
+    held: &mut Option<SemaphorePermit<'a>>,
+) -> Result<Option<()>, &'static str> {
+    line.clear();
+    *held = None;
+    loop {
+        let chunk = reader.fill_buf().await.map_err(|_| "read error")?;
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        if line.len() + take > MAX_LINE + 1 {
+            return Err("request too long");
+        }
+        line.extend_from_slice(chunk.get(..take).unwrap_or_default());
+        reader.consume(take);
+        let needed = line.len().div_ceil(BUDGET_STEP) * BUDGET_STEP;
+        let have = held.as_ref().map_or(0, SemaphorePermit::num_permits);
+        if needed > have {
+            let more = u32::try_from(needed - have).map_err(|_| "request too long")?;
+            match budget.try_acquire_many(more) {
+                Ok(p) => match held {
+                    Some(h) => h.merge(p),
+                    None => *held = Some(p),
+                },
+                Err(_) => return Err("the daemon is busy: too many large requests at once"),
+            }
+        }
+        if done {
+            return Ok(Some(()));
+        }
+    }
+}
+
+async fn connection(stream: UnixStream, ctx: Arc<AdminContext>, limits: Arc<Limits>) {
     let uid = match stream.peer_cred() {
         Ok(c) => c.uid(),
         Err(e) => {
@@ -190,327 +258,131 @@ async fn connection(stream: UnixStream, ctx: Arc<AdminContext>) {
         }
     };
     let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
+    let Ok(_slot) = limits.connections.try_acquire() else {
+        let _ = send(
+            &mut write,
+            &Response::err(
+                0,
+                ErrorCode::Internal,
+                "too many admin connections; try again",
+            ),
+        )
+        .await;
+        return;
+    };
+    let Some(_uid_slot) = limits.take_uid(uid) else {
+        let _ = send(
+            &mut write,
+            &Response::err(
+                0,
+                ErrorCode::Internal,
+                format!("too many admin connections from uid {uid}"),
+            ),
+        )
+        .await;
+        return;
+    };
+    // A uid that cannot act is told once and disconnected: it holds nothing here.
+    if let Err(why) = resolve_actor(&ctx, uid, None) {
+        audit_refusal(&ctx, &limits, uid, &why).await;
+        let _ = send(
+            &mut write,
+            &Response::err(0, ErrorCode::PermissionDenied, why),
+        )
+        .await;
+        return;
+    }
+    let mut reader = BufReader::with_capacity(BUDGET_STEP, read);
     let mut line = Vec::new();
     let mut hello_done = false;
+    let budget = &limits.buffered;
     loop {
-        line.clear();
-        let Ok(n) = (&mut reader)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .await
-        else {
-            return;
-        };
-        if n == 0 {
-            return;
+        let mut held = None;
+        // Before hello, a short wait; then an idle timeout for the next request, and a
+        // deadline for the rest of a line once its first bytes arrived.
+        let first = if hello_done { IDLE_CLOSE } else { HELLO_WITHIN };
+        let started = tokio::time::timeout(first, reader.fill_buf()).await;
+        match started {
+            Err(_) => return,
+            Ok(Err(_)) => return,
+            Ok(Ok([])) => return,
+            Ok(Ok(_)) => {}
         }
-        if line.len() > MAX_LINE {
-            let _ = send(
-                &mut write,
-                &Response::err(0, ErrorCode::InvalidArgument, "request too long"),
-            )
-            .await;
-            return;
-        }
-        let response = match serde_json::from_slice::<Request>(&line) {
-            Err(e) => Response::err(
-                0,
-                ErrorCode::InvalidArgument,
-                format!("malformed request: {e}"),
-            ),
-            Ok(req) if req.op == "hello" => {
-                let version = req.args.get("version").and_then(serde_json::Value::as_u64);
-                if version == Some(u64::from(PROTOCOL_VERSION)) {
-                    hello_done = true;
-                    Response::ok(
-                        req.id,
-                        json!({"version": PROTOCOL_VERSION, "server": concat!("gatehoused ", env!("CARGO_PKG_VERSION"))}),
-                    )
-                } else {
-                    Response::err(
-                        req.id,
-                        ErrorCode::UnsupportedVersion,
-                        format!("this daemon speaks protocol version {PROTOCOL_VERSION}"),
-                    )
+        let got = tokio::time::timeout(
+            LINE_WITHIN,
+            read_line(&mut reader, &mut line, budget, &mut held),
+        )
+        .await;
+        let response = match got {
+            Err(_) => {
+                let _ = send(
+                    &mut write,
+                    &Response::err(0, ErrorCode::InvalidArgument, "request line timed out"),
+                )
+                .await;
+                return;
+            }
+            Ok(Ok(None)) => return,
+            Ok(Err(why)) => {
+                let _ = send(
+                    &mut write,
+                    &Response::err(0, ErrorCode::InvalidArgument, why),
+                )
+                .await;
+                return;
+            }
+            Ok(Ok(Some(()))) => match serde_json::from_slice::<Request>(&line) {
+                Err(e) => Response::err(
+                    0,
+                    ErrorCode::InvalidArgument,
+                    format!("malformed request: {e}"),
+                ),
+                Ok(req) if req.op == "hello" => {
+                    let version = req.args.get("version").and_then(serde_json::Value::as_u64);
+                    if version == Some(u64::from(PROTOCOL_VERSION)) {
+                        hello_done = true;
+                        Response::ok(
+                            req.id,
+                            json!({"version": PROTOCOL_VERSION, "server": concat!("gatehoused ", env!("CARGO_PKG_VERSION"))}),
+                        )
+                    } else {
+                        Response::err(
+                            req.id,
+                            ErrorCode::UnsupportedVersion,
+                            format!("this daemon speaks protocol version {PROTOCOL_VERSION}"),
+                        )
+                    }
                 }
-            }
-            Ok(req) if !hello_done => {
-                Response::err(req.id, ErrorCode::InvalidArgument, "send hello first")
-            }
-            Ok(req) => {
-                let id = req.id;
-                let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-                let work = dispatch(&ctx, uid, req, handlers::Progress::new(tx));
-                tokio::pin!(work);
-                loop {
-                    tokio::select! {
-                        r = &mut work => break r,
-                        Some(p) = rx.recv() => {
-                            let line = json!({"id": id, "progress": p});
-                            let mut bytes = line.to_string().into_bytes();
-                            bytes.push(b'\n');
-                            if write.write_all(&bytes).await.is_err() {
-                                return;
+                Ok(req) if !hello_done => {
+                    Response::err(req.id, ErrorCode::InvalidArgument, "send hello first")
+                }
+                Ok(req) => {
+                    // The request is parsed: the line's budget goes back before it runs.
+                    line = Vec::new();
+                    drop(held.take());
+                    let id = req.id;
+                    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+                    let work = dispatch(&ctx, uid, req, Progress::new(tx));
+                    tokio::pin!(work);
+                    loop {
+                        tokio::select! {
+                            r = &mut work => break r,
+                            Some(p) = rx.recv() => {
+                                let line = json!({"id": id, "progress": p});
+                                let mut bytes = line.to_string().into_bytes();
+                                bytes.push(b'\n');
+                                if write.write_all(&bytes).await.is_err() {
+                                    return;
+                                }
                             }
                         }
                     }
                 }
-            }
+            },
         };
+        drop(held);
         if send(&mut write, &response).await.is_err() {
             return;
         }
-    }
-}
-
-async fn send(write: &mut tokio::net::unix::OwnedWriteHalf, r: &Response) -> std::io::Result<()> {
-    let mut bytes = serde_json::to_vec(r).unwrap_or_else(|_| b"{}".to_vec());
-    bytes.push(b'\n');
-    write.write_all(&bytes).await
-}
-
-/// Maps a peer uid (and `--as`) to an administrator.
-fn resolve_actor(ctx: &AdminContext, uid: u32, act_as: Option<&str>) -> Result<Actor, String> {
-    let root_ok = ctx.identity.read().is_ok_and(|s| s.root_is_super_admin);
-    let break_glass = if uid == 0 && root_ok {
-        Some("root".to_string())
-    } else if uid == ctx.daemon_uid {
-        Some(user_name(uid).unwrap_or_else(|| format!("uid{uid}")))
-    } else {
-        None
-    };
-    let as_admin = |name: &str, via: String| -> Result<Actor, String> {
-        let admin = ctx
-            .store
-            .admin(name)
-            .map_err(|e| format!("administrator lookup failed: {e}"))?
-            .ok_or_else(|| format!("no administrator named {name}"))?;
-        if !admin.enabled {
-            return Err(format!("administrator {} is disabled", admin.name));
-        }
-        let rights = ctx.rights_of(&admin.role).map_err(|e| e.to_string())?;
-        Ok(Actor {
-            name: admin.name,
-            via,
-            rights,
-        })
-    };
-    match (break_glass, act_as) {
-        (Some(who), None) => Ok(Actor {
-            name: who.clone(),
-            via: who,
-            rights: Rights::super_admin(),
-        }),
-        (Some(who), Some(other)) => as_admin(other, format!("{who} as {other}")),
-        (None, Some(_)) => Err(format!(
-            "uid {uid}: only root may act as another administrator (--as)"
-        )),
-        (None, None) => {
-            let admin = ctx
-                .store
-                .admin_by_uid(uid)
-                .map_err(|e| format!("administrator lookup failed: {e}"))?
-                .ok_or_else(|| format!("uid {uid} is not an administrator"))?;
-            let name = admin.name.clone();
-            as_admin(&name, format!("{name} (uid {uid})"))
-        }
-    }
-}
-
-/// The facts authorization needs about `target`, read before deciding.
-///
-/// # Errors
-/// Store failures.
-pub fn target_facts(
-    ctx: &AdminContext,
-    actor: &Actor,
-    target: &Target,
-) -> Result<TargetFacts, StoreError> {
-    let store = &ctx.store;
-    // Every role but Super Administrator itself lies below Super Administrator, so this
-    // needs no special case for the break-glass administrators.
-    let roles = ctx.roles();
-    let below = |role_name: &str| role::is_strictly_below(&*roles, role_name, &actor.rights.role);
-    Ok(match target {
-        Target::Role(name) => {
-            ctx.roles()
-                .get(&name.to_lowercase())
-                .map_or_else(TargetFacts::default, |(def, by)| TargetFacts {
-                    exists: true,
-                    created_by: Some(by.clone()),
-                    below_actor: below(&def.name),
-                    ..TargetFacts::default()
-                })
-        }
-        Target::Admin(name) => {
-            store
-                .admin(name)?
-                .map_or_else(TargetFacts::default, |a| TargetFacts {
-                    exists: true,
-                    created_by: Some(a.created_by.clone()),
-                    // The Super Administrator manages every administrator, other super
-                    // administrators included (the last one is protected by the handler).
-                    below_actor: actor.rights.role.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
-                        || below(&a.role),
-                    ..TargetFacts::default()
-                })
-        }
-        Target::Site(name) => {
-            store
-                .site(name)?
-                .map_or_else(TargetFacts::default, |site| TargetFacts {
-                    exists: true,
-                    created_by: Some(site.created_by),
-                    site: Some(site.name),
-                    ..TargetFacts::default()
-                })
-        }
-        Target::Client(name) | Target::ClientMove { name, .. } => {
-            store
-                .client(name)?
-                .map_or_else(TargetFacts::default, |c| TargetFacts {
-                    exists: true,
-                    created_by: Some(c.created_by),
-                    site: Some(c.site),
-                    ..TargetFacts::default()
-                })
-        }
-        Target::User { domain, name } => {
-            store
-                .user(domain, name)?
-                .map_or_else(TargetFacts::default, |u| TargetFacts {
-                    exists: true,
-                    created_by: Some(u.created_by),
-                    domain: Some(u.domain),
-                    ou_path: u.ou_path,
-                    ..TargetFacts::default()
-                })
-        }
-        Target::Directory(name) => store
-            .directory(name)?
-            .map_or_else(TargetFacts::default, |d| TargetFacts {
-                exists: true,
-                created_by: Some(d.created_by),
-                domain: Some(d.spec.name),
-                ..TargetFacts::default()
-            }),
-        Target::Appliance
-        | Target::Listing
-        | Target::NewClient { .. }
-        | Target::NewUsers { .. }
-        | Target::NewDirectory(_)
-        | Target::NewRole(_)
-        | Target::NewSite(_) => TargetFacts::default(),
-    })
-}
-
-/// The only path from a request to a handler: identify, parse, load facts, decide, audit,
-/// run. Every request leaves exactly one audit record, allowed or denied.
-pub async fn dispatch(
-    ctx: &AdminContext,
-    uid: u32,
-    req: Request,
-    progress: handlers::Progress,
-) -> Response {
-    let id = req.id;
-    let mut event = AuditEvent {
-        time_micros: now_micros(),
-        kind: EventKind::AdminRequest,
-        actor: format!("uid {uid}"),
-        operation: req.op.clone(),
-        target: String::new(),
-        outcome: Outcome::Denied,
-        detail: "{}".into(),
-        tags: crate::audit::Tags::default(),
-    };
-    let actor = match resolve_actor(ctx, uid, req.act_as.as_deref()) {
-        Ok(a) => a,
-        Err(why) => {
-            event.detail = json!({"reason": why}).to_string();
-            record(ctx, event).await;
-            return Response::err(id, ErrorCode::PermissionDenied, why);
-        }
-    };
-    event.actor = actor.via.clone();
-    let command = match Command::parse(&req.op, req.args) {
-        Ok(c) => c,
-        Err(e) => {
-            event.outcome = Outcome::Failed;
-            event.detail = json!({"reason": e.0}).to_string();
-            record(ctx, event).await;
-            return Response::err(id, ErrorCode::InvalidArgument, e.0);
-        }
-    };
-    event.target = command.audit_target();
-    let detail = command.audit_detail();
-    let requirement = command.requirement();
-    let locked = ctx.store.lockdown().unwrap_or(true);
-    if locked
-        && !actor
-            .rights
-            .ops
-            .contains_key(&crate::model::operation::Operation::SystemLockdown)
-    {
-        event.detail = json!({"reason": authz::Denied::LockedDown.to_string()}).to_string();
-        event.operation = command.name().to_string();
-        record(ctx, event).await;
-        return Response::err(
-            id,
-            ErrorCode::PermissionDenied,
-            authz::Denied::LockedDown.to_string(),
-        );
-    }
-    // Records the RADIUS path queued without waiting (audit rows, logins) must be visible
-    // to what this request reads.
-    if let Err(e) = ctx.store.settle().await {
-        tracing::error!(error = %e, "settling queued writes failed");
-        return Response::err(id, ErrorCode::Internal, "the store is unavailable");
-    }
-    let facts = match target_facts(ctx, &actor, &requirement.target) {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::error!(error = %e, "loading target facts failed");
-            return Response::err(id, ErrorCode::Internal, "the store is unavailable");
-        }
-    };
-    event.outcome = Outcome::Allowed;
-    event.detail = detail.to_string();
-    let slot = AuditSlot::new(event.clone());
-    let authorized = match authz::decide(&actor, command, &facts, slot.clone()) {
-        Ok(a) => a,
-        Err(denied) => {
-            let _ = slot.take();
-            event.outcome = Outcome::Denied;
-            event.detail = json!({"request": detail, "reason": denied.audit_reason()}).to_string();
-            record(ctx, event).await;
-            let code = match denied {
-                authz::Denied::OutOfScope { .. } | authz::Denied::NotFound { .. } => {
-                    ErrorCode::NotFound
-                }
-                _ => ErrorCode::PermissionDenied,
-            };
-            return Response::err(id, code, denied.to_string());
-        }
-    };
-    let result = handlers::run(authorized, ctx, &progress).await;
-    if let Some(mut left) = slot.take() {
-        if let Err(e) = &result {
-            left.outcome = Outcome::Failed;
-            left.detail = json!({"request": detail, "error": e.message}).to_string();
-        }
-        record(ctx, left).await;
-    }
-    match result {
-        Ok(value) => Response::ok(id, value),
-        Err(e) => Response::err(id, e.code, e.message),
-    }
-}
-
-/// Writes an audit record durably before the reply that follows it.
-async fn record(ctx: &AdminContext, event: AuditEvent) {
-    event.log();
-    if let Err(e) = ctx.store.write(vec![WriteOp::Audit(event)]).await {
-        tracing::error!(error = %e, "audit record not written");
     }
 }

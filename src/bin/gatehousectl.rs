@@ -3,42 +3,61 @@
 
 #![forbid(unsafe_code)]
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
 use gatehouse::admin::client::{AdminClient, ClientError};
+use gatehouse::admin::proto::ErrorCode;
 use gatehouse::cli::{Cli, render};
+use serde_json::json;
+
+/// Writes `text` and a newline to stdout. A reader that went away (`| head`) is not an
+/// error: the output was simply not wanted any more.
+fn print(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+/// Reports a failure: one line on stderr, or with `--json` a JSON object on stdout.
+fn fail(json_output: bool, code: ErrorCode, message: &str) -> ExitCode {
+    let exit = ExitCode::from(u8::try_from(code.exit_code()).unwrap_or(1));
+    if json_output {
+        let body = json!({"ok": false, "error": {"code": code, "message": message}});
+        let _ = print(&serde_json::to_string_pretty(&body).unwrap_or_default());
+    } else {
+        eprintln!("gatehousectl: {message}");
+    }
+    exit
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (op, args) = match cli.noun.to_request() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("gatehousectl: {e}");
-            return ExitCode::from(2);
-        }
+    let command = match cli.noun.to_command() {
+        Ok(c) => c,
+        Err(e) => return fail(cli.json, ErrorCode::InvalidArgument, &e.0),
     };
-    let result =
-        AdminClient::connect(&cli.socket, cli.act_as.clone()).and_then(|mut c| c.call(op, args));
+    let mut show_progress = |p: &serde_json::Value| {
+        eprintln!("{}", render::progress(p));
+    };
+    let result = AdminClient::connect(&cli.socket, cli.act_as.clone())
+        .and_then(|mut c| c.send(&command, &mut show_progress));
     match result {
         Ok(value) => {
             if cli.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&value).unwrap_or_default()
-                );
+                print(&serde_json::to_string_pretty(&value).unwrap_or_default())
             } else {
-                println!("{}", render::human(op, &value));
+                print(&render::human(&command, &value))
             }
-            ExitCode::SUCCESS
         }
-        Err(ClientError::Refused { code, message }) => {
-            eprintln!("gatehousectl: {message}");
-            ExitCode::from(u8::try_from(code.exit_code()).unwrap_or(1))
+        Err(ClientError::Refused { code, message }) => fail(cli.json, code, &message),
+        Err(e @ ClientError::TooLarge { .. }) => {
+            fail(cli.json, ErrorCode::InvalidArgument, &e.to_string())
         }
-        Err(e) => {
-            eprintln!("gatehousectl: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => fail(cli.json, ErrorCode::Internal, &e.to_string()),
     }
 }

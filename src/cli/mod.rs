@@ -1,13 +1,15 @@
 //! `gatehousectl`: grammar (clap) and rendering. It holds no logic of its own beyond
 //! turning arguments into one admin request and its reply into text.
 
+pub mod input;
 pub mod render;
+mod request;
 
-use std::io::Read as _;
+pub use input::UsageError;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use serde_json::{Value, json};
 
 /// Default socket, overridden by `--socket` or `GATEHOUSE_ADMIN_SOCKET`.
 pub const DEFAULT_SOCKET: &str = "/run/gatehouse/admin.sock";
@@ -182,24 +184,6 @@ pub enum SystemVerb {
     Lockdown { state: OnOff },
 }
 
-fn role_args(name: &str, f: &RoleFields) -> Value {
-    let mut a = json!({"name": name});
-    set(&mut a, "parent", f.parent.clone());
-    set(&mut a, "description", f.description.clone());
-    set(&mut a, "ops", f.ops.as_ref().map(|o| vec![o.clone()]));
-    set(
-        &mut a,
-        "user_scope",
-        f.user_scope.as_ref().map(|o| vec![o.clone()]),
-    );
-    set(
-        &mut a,
-        "computer_scope",
-        f.computer_scope.as_ref().map(|o| vec![o.clone()]),
-    );
-    a
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DisabledFlagArg {
     Auto,
@@ -264,6 +248,12 @@ pub struct DirectoryFields {
     pub retention_days: Option<u32>,
     #[arg(long)]
     pub bind_pool_size: Option<u32>,
+    /// UPN suffix whose logins (`name@SUFFIX`) are this directory's users (repeatable).
+    #[arg(long = "upn-suffix")]
+    pub upn_suffixes: Vec<String>,
+    /// Accept ldap:// without StartTLS: passwords cross the network in the clear.
+    #[arg(long)]
+    pub insecure_plaintext: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -291,6 +281,9 @@ pub enum DirectoryVerb {
     /// Show what a sync would change, without writing.
     Preview {
         name: String,
+        /// Show what a forced sync would do (past the disable threshold).
+        #[arg(long)]
+        force: bool,
         #[arg(long)]
         incremental: bool,
     },
@@ -351,73 +344,6 @@ pub enum PendingVerb {
     Approve(UserName),
 }
 
-fn directory_args(name: &str, f: &DirectoryFields) -> Result<Value, UsageError> {
-    let mut a = json!({"name": name});
-    set(&mut a, "urls", (!f.urls.is_empty()).then(|| f.urls.clone()));
-    set(&mut a, "bind_dn", f.bind_dn.clone());
-    set(
-        &mut a,
-        "bind_password",
-        f.bind_password_file.as_ref().map(read_secret).transpose()?,
-    );
-    set(
-        &mut a,
-        "base_dns",
-        (!f.base_dns.is_empty()).then(|| f.base_dns.clone()),
-    );
-    set(&mut a, "user_filter", f.user_filter.clone());
-    set(&mut a, "username_attribute", f.username_attribute.clone());
-    set(&mut a, "email_attribute", f.email_attribute.clone());
-    set(
-        &mut a,
-        "display_name_attribute",
-        f.display_name_attribute.clone(),
-    );
-    set(&mut a, "groups_attribute", f.groups_attribute.clone());
-    set(
-        &mut a,
-        "disabled_flag",
-        f.disabled_flag.map(|d| match d {
-            DisabledFlagArg::Auto => "auto",
-            DisabledFlagArg::UserAccountControl => "user_account_control",
-            DisabledFlagArg::NsAccountLock => "ns_account_lock",
-            DisabledFlagArg::None => "none",
-        }),
-    );
-    set(
-        &mut a,
-        "starttls",
-        f.starttls.map(|b| b.is_none_or(bool::from)),
-    );
-    set(
-        &mut a,
-        "ca_certs",
-        (!f.ca_certs.is_empty()).then(|| f.ca_certs.clone()),
-    );
-    set(&mut a, "ous", (!f.ous.is_empty()).then(|| f.ous.clone()));
-    set(&mut a, "page_size", f.page_size);
-    set(&mut a, "connect_timeout_secs", f.connect_timeout);
-    set(&mut a, "search_timeout_secs", f.search_timeout);
-    set(&mut a, "schedule", f.schedule.clone());
-    set(&mut a, "full_schedule", f.full_schedule.clone());
-    set(&mut a, "disable_threshold_percent", f.disable_threshold);
-    set(&mut a, "retention_days", f.retention_days);
-    set(&mut a, "bind_pool_size", f.bind_pool_size);
-    Ok(a)
-}
-
-fn read_file(path: &PathBuf) -> Result<Vec<u8>, UsageError> {
-    if path.as_os_str() == "-" {
-        let mut v = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut v)
-            .map_err(|e| UsageError(format!("stdin: {e}")))?;
-        Ok(v)
-    } else {
-        std::fs::read(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Bool {
     True,
@@ -449,6 +375,9 @@ pub enum ClientVerb {
         /// Requests per second (0 = no limit of its own).
         #[arg(long)]
         rate_limit: Option<u32>,
+        /// Accept an address inside another client's network (a more specific client).
+        #[arg(long)]
+        allow_overlap: bool,
     },
     /// List clients.
     List,
@@ -469,6 +398,9 @@ pub enum ClientVerb {
         require_message_authenticator: Option<Bool>,
         #[arg(long)]
         rate_limit: Option<u32>,
+        /// Accept an address inside another client's network (a more specific client).
+        #[arg(long)]
+        allow_overlap: bool,
     },
     /// Delete a client.
     Delete { name: String },
@@ -480,15 +412,6 @@ pub struct UserName {
     pub name: String,
     #[arg(long)]
     pub domain: Option<String>,
-}
-
-impl UserName {
-    fn qualified(&self) -> String {
-        match &self.domain {
-            Some(d) => format!("{d}\\{}", self.name),
-            None => self.name.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -518,12 +441,14 @@ pub enum UserVerb {
         #[arg(long)]
         domain: Option<String>,
     },
-    /// List users.
+    /// List users (1,000 by default, at most 10,000; --offset pages).
     List {
         #[arg(long)]
         domain: Option<String>,
         #[arg(long)]
         limit: Option<u32>,
+        #[arg(long)]
+        offset: Option<u32>,
     },
     /// Show one user.
     Show(UserName),
@@ -554,12 +479,27 @@ pub enum UserVerb {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditVerb {
-    /// Show recent audit records.
+    /// Show recent audit records, newest first.
     List {
         #[arg(long)]
         limit: Option<u32>,
         #[arg(long)]
         operation: Option<String>,
+        /// Records about this user (`name` or `DOMAIN\\name`).
+        #[arg(long)]
+        user: Option<String>,
+        /// Records of this RADIUS client.
+        #[arg(long)]
+        client: Option<String>,
+        /// allowed, denied, failed, accept, reject or info.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// From this time (RFC 3339, or YYYY-MM-DDTHH:MM in this machine's time zone).
+        #[arg(long)]
+        since: Option<String>,
+        /// Before this time.
+        #[arg(long)]
+        until: Option<String>,
     },
     /// Prove that no record was altered, removed or reordered.
     Verify,
@@ -575,310 +515,4 @@ fn confirm(prompt: &str, expected: &str) -> bool {
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == expected
-}
-
-/// A request ready to send, or a local usage problem.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-fn read_secret(path: &PathBuf) -> Result<String, UsageError> {
-    let mut s = String::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| UsageError(format!("cannot read stdin: {e}")))?;
-    } else {
-        s = std::fs::read_to_string(path)
-            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-    }
-    let s = s.trim_end_matches(['\n', '\r']).to_string();
-    if s.is_empty() {
-        return Err(UsageError(format!("{}: empty", path.display())));
-    }
-    Ok(s)
-}
-
-fn read_stdin_line(what: &str) -> Result<String, UsageError> {
-    let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
-        .map_err(|e| UsageError(format!("cannot read {what} from stdin: {e}")))?;
-    let line = s.lines().next().unwrap_or_default().to_string();
-    if line.is_empty() {
-        return Err(UsageError(format!("no {what} on stdin")));
-    }
-    Ok(line)
-}
-
-fn set(obj: &mut Value, key: &str, v: Option<impl Into<Value>>) {
-    if let (Some(v), Some(map)) = (v, obj.as_object_mut()) {
-        map.insert(key.to_string(), v.into());
-    }
-}
-
-impl Noun {
-    /// The wire operation and arguments for this command line.
-    ///
-    /// # Errors
-    /// Files or stdin that cannot be read.
-    pub fn to_request(&self) -> Result<(&'static str, Value), UsageError> {
-        Ok(match self {
-            Noun::Status => ("status", json!({})),
-            Noun::Client(v) => match v {
-                ClientVerb::Add {
-                    name,
-                    address,
-                    secret_file,
-                    site,
-                    require_message_authenticator,
-                    rate_limit,
-                } => {
-                    let mut a = json!({"name": name, "address": address, "secret": read_secret(secret_file)?});
-                    set(&mut a, "site", site.clone());
-                    set(
-                        &mut a,
-                        "require_message_authenticator",
-                        require_message_authenticator.map(bool::from),
-                    );
-                    set(&mut a, "rate_limit", *rate_limit);
-                    ("client.add", a)
-                }
-                ClientVerb::List => ("client.list", json!({})),
-                ClientVerb::Show { name } => ("client.show", json!({"name": name})),
-                ClientVerb::Edit {
-                    name,
-                    new_name,
-                    address,
-                    secret_file,
-                    site,
-                    require_message_authenticator,
-                    rate_limit,
-                } => {
-                    let mut a = json!({"name": name});
-                    set(&mut a, "new_name", new_name.clone());
-                    set(&mut a, "address", address.clone());
-                    set(
-                        &mut a,
-                        "secret",
-                        secret_file.as_ref().map(read_secret).transpose()?,
-                    );
-                    set(&mut a, "site", site.clone());
-                    set(
-                        &mut a,
-                        "require_message_authenticator",
-                        require_message_authenticator.map(bool::from),
-                    );
-                    set(&mut a, "rate_limit", *rate_limit);
-                    ("client.edit", a)
-                }
-                ClientVerb::Delete { name } => ("client.delete", json!({"name": name})),
-            },
-            Noun::User(v) => match v {
-                UserVerb::Add {
-                    user,
-                    password_stdin,
-                    password_hash_stdin,
-                    display_name,
-                    email,
-                } => {
-                    let mut a = json!({"user": user.qualified()});
-                    if *password_stdin {
-                        set(&mut a, "password", Some(read_stdin_line("password")?));
-                    } else if *password_hash_stdin {
-                        set(
-                            &mut a,
-                            "password_hash",
-                            Some(read_stdin_line("password hash")?),
-                        );
-                    }
-                    set(&mut a, "display_name", display_name.clone());
-                    set(&mut a, "email", email.clone());
-                    ("user.add", a)
-                }
-                UserVerb::Import { file, domain } => {
-                    let lines = if file.as_os_str() == "-" {
-                        let mut s = String::new();
-                        std::io::stdin()
-                            .read_to_string(&mut s)
-                            .map_err(|e| UsageError(format!("stdin: {e}")))?;
-                        s
-                    } else {
-                        std::fs::read_to_string(file)
-                            .map_err(|e| UsageError(format!("{}: {e}", file.display())))?
-                    };
-                    let mut a = json!({"lines": lines});
-                    set(&mut a, "domain", domain.clone());
-                    ("user.import", a)
-                }
-                UserVerb::List { domain, limit } => {
-                    let mut a = json!({});
-                    set(&mut a, "domain", domain.clone());
-                    set(&mut a, "limit", *limit);
-                    ("user.list", a)
-                }
-                UserVerb::Show(u) => ("user.show", json!({"user": u.qualified()})),
-                UserVerb::Edit {
-                    user,
-                    display_name,
-                    email,
-                } => {
-                    let mut a = json!({"user": user.qualified()});
-                    set(&mut a, "display_name", display_name.clone());
-                    set(&mut a, "email", email.clone());
-                    ("user.edit", a)
-                }
-                UserVerb::Enable(u) => ("user.enable", json!({"user": u.qualified()})),
-                UserVerb::Disable(u) => ("user.disable", json!({"user": u.qualified()})),
-                UserVerb::Delete(u) => ("user.delete", json!({"user": u.qualified()})),
-                UserVerb::SetPassword { user, .. } => (
-                    "user.set-password",
-                    json!({"user": user.qualified(), "password": read_stdin_line("password")?}),
-                ),
-            },
-            Noun::Audit(v) => match v {
-                AuditVerb::List { limit, operation } => {
-                    let mut a = json!({});
-                    set(&mut a, "limit", *limit);
-                    set(&mut a, "operation", operation.clone());
-                    ("audit.list", a)
-                }
-                AuditVerb::Verify => ("audit.verify", json!({})),
-            },
-            Noun::Directory(v) => match v {
-                DirectoryVerb::Add { name, fields } => {
-                    ("directory.add", directory_args(name, fields)?)
-                }
-                DirectoryVerb::Edit { name, fields } => {
-                    ("directory.edit", directory_args(name, fields)?)
-                }
-                DirectoryVerb::List => ("directory.list", json!({})),
-                DirectoryVerb::Show { name } => ("directory.show", json!({"name": name})),
-                DirectoryVerb::Test { name } => ("directory.test", json!({"name": name})),
-                DirectoryVerb::Preview { name, incremental } => (
-                    "directory.preview",
-                    json!({"name": name, "incremental": incremental}),
-                ),
-                DirectoryVerb::Sync {
-                    name,
-                    force,
-                    incremental,
-                } => (
-                    "directory.sync",
-                    json!({"name": name, "force": force, "incremental": incremental}),
-                ),
-                DirectoryVerb::Status { name } => ("directory.status", json!({"name": name})),
-                DirectoryVerb::Delete { name, yes } => {
-                    let confirmed = *yes
-                        || confirm(
-                            &format!(
-                                "Delete directory {name} and every user of its domain? Type the name to confirm: "
-                            ),
-                            name,
-                        );
-                    (
-                        "directory.delete",
-                        json!({"name": name, "confirmed": confirmed}),
-                    )
-                }
-            },
-            Noun::Cert(v) => match v {
-                CertVerb::Trust { file, name } => {
-                    use base64::Engine as _;
-                    let data = base64::engine::general_purpose::STANDARD.encode(read_file(file)?);
-                    ("cert.trust", json!({"name": name, "data_base64": data}))
-                }
-                CertVerb::List => ("cert.list", json!({})),
-                CertVerb::Show { name } => ("cert.show", json!({"name": name})),
-                CertVerb::Delete { name } => ("cert.delete", json!({"name": name})),
-            },
-            Noun::Pending(v) => match v {
-                PendingVerb::Import { file } => {
-                    let csv = String::from_utf8(read_file(file)?)
-                        .map_err(|_| UsageError(format!("{}: not UTF-8 text", file.display())))?;
-                    ("pending.import", json!({"csv": csv}))
-                }
-                PendingVerb::List => ("pending.list", json!({})),
-                PendingVerb::Update {
-                    user,
-                    display_name,
-                    email,
-                } => {
-                    let mut a = json!({"user": user.qualified()});
-                    set(&mut a, "display_name", display_name.clone());
-                    set(&mut a, "email", email.clone());
-                    ("pending.update", a)
-                }
-                PendingVerb::Delete(u) => ("pending.delete", json!({"user": u.qualified()})),
-                PendingVerb::Approve(u) => ("pending.approve", json!({"user": u.qualified()})),
-            },
-            Noun::Role(v) => match v {
-                RoleVerb::Ops => ("role.ops", json!({})),
-                RoleVerb::List => ("role.list", json!({})),
-                RoleVerb::Show { name } => ("role.show", json!({"name": name})),
-                RoleVerb::Create { name, fields } => ("role.create", role_args(name, fields)),
-                RoleVerb::Edit { name, fields } => ("role.edit", role_args(name, fields)),
-                RoleVerb::Delete { name } => ("role.delete", json!({"name": name})),
-                RoleVerb::Explain {
-                    admin,
-                    operation,
-                    target,
-                } => {
-                    let mut a = json!({"admin": admin, "operation": operation});
-                    set(&mut a, "target", target.clone());
-                    ("role.explain", a)
-                }
-            },
-            Noun::Admin(v) => match v {
-                AdminVerb::List => ("admin.list", json!({})),
-                AdminVerb::Add {
-                    name,
-                    unix_user,
-                    role,
-                } => (
-                    "admin.add",
-                    json!({"name": name, "unix_user": unix_user, "role": role}),
-                ),
-                AdminVerb::SetRole { name, role } => {
-                    ("admin.set-role", json!({"name": name, "role": role}))
-                }
-                AdminVerb::Disable { name } => ("admin.disable", json!({"name": name})),
-                AdminVerb::Enable { name } => ("admin.enable", json!({"name": name})),
-                AdminVerb::Remove { name } => ("admin.remove", json!({"name": name})),
-            },
-            Noun::Site(v) => match v {
-                SiteVerb::Add {
-                    name,
-                    subnets,
-                    timezone,
-                } => {
-                    let mut a = json!({"name": name, "subnets": subnets});
-                    set(&mut a, "timezone", timezone.clone());
-                    ("site.add", a)
-                }
-                SiteVerb::List => ("site.list", json!({})),
-                SiteVerb::Show { name } => ("site.show", json!({"name": name})),
-                SiteVerb::Edit {
-                    name,
-                    new_name,
-                    subnets,
-                    timezone,
-                } => {
-                    let mut a = json!({"name": name});
-                    set(&mut a, "new_name", new_name.clone());
-                    set(
-                        &mut a,
-                        "subnets",
-                        (!subnets.is_empty()).then(|| subnets.clone()),
-                    );
-                    set(&mut a, "timezone", timezone.clone());
-                    ("site.edit", a)
-                }
-                SiteVerb::Delete { name } => ("site.delete", json!({"name": name})),
-            },
-            Noun::System(SystemVerb::Lockdown { state }) => {
-                ("system.lockdown", json!({"on": *state == OnOff::On}))
-            }
-        })
-    }
 }

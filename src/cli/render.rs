@@ -1,24 +1,75 @@
-//! Human-readable rendering of admin results. `--json` bypasses all of this.
+//! Human-readable rendering of admin results. `--json` bypasses all of this (and keeps
+//! times as numbers); here times read as local ISO 8601 and tables fit the terminal.
+//! Every command picks its rendering in one exhaustive match: a new command does not
+//! compile until it says how it is shown.
 
-use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use serde_json::Value;
+
+use crate::admin::command::Command;
+
+/// Fields that hold seconds since the epoch.
+const UNIX_TIMES: &[&str] = &[
+    "created_at",
+    "updated_at",
+    "last_login",
+    "started_at",
+    "ended_at",
+    "not_before",
+    "not_after",
+    "last_full_at",
+];
+
+/// Seconds since the epoch as local ISO 8601 (`2026-12-01T09:00:00+01:00`).
+#[must_use]
+pub fn local_time(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).map_or_else(
+        |_| seconds.to_string(),
+        |t| {
+            t.to_zoned_datetime(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        },
+    )
+}
 
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
         Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }
 }
 
-fn table(rows: &[Value], columns: &[&str]) -> String {
+/// A field's value for a person: times as local time.
+fn field(key: &str, v: &Value) -> String {
+    match (v.as_i64(), key) {
+        (Some(secs), k) if UNIX_TIMES.contains(&k) && secs > 0 => local_time(secs),
+        (Some(micros), "time_micros") => local_time(micros.div_euclid(1_000_000)),
+        _ => cell(v),
+    }
+}
+
+fn new_table() -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_BORDERS_ONLY);
+    // Wraps cells to the terminal's width when there is a terminal.
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    t
+}
+
+fn table(rows: &[Value], columns: &[&str]) -> String {
+    let mut t = new_table();
     t.set_header(columns.iter().map(|c| c.replace('_', " ")));
     for r in rows {
-        t.add_row(columns.iter().map(|c| cell(&r[*c])));
+        t.add_row(columns.iter().map(|c| field(c, &r[*c])));
     }
     t.to_string()
+}
+
+fn rows<'a>(result: &'a Value, key: &str) -> &'a [Value] {
+    result[key].as_array().map_or(&[][..], Vec::as_slice)
 }
 
 fn fields(obj: &Value) -> String {
@@ -27,7 +78,7 @@ fn fields(obj: &Value) -> String {
     };
     let width = map.keys().map(String::len).max().unwrap_or(0);
     map.iter()
-        .map(|(k, v)| format!("{:width$}  {}", k.replace('_', " "), cell(v)))
+        .map(|(k, v)| format!("{:width$}  {}", k.replace('_', " "), field(k, v)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -43,13 +94,30 @@ fn warnings(result: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// Renders the result of `op` for a person.
+/// Says when a list was cut, and how to see the rest.
+fn cut_note(result: &Value, shown: usize, next: &str) -> String {
+    if result["more"] != true {
+        return String::new();
+    }
+    match result["total"].as_u64() {
+        Some(total) => {
+            let offset = result["offset"].as_u64().unwrap_or(0);
+            format!(
+                "\n{shown} of {total} shown; the next page: {next} {}",
+                offset + shown as u64
+            )
+        }
+        None => format!("\n{shown} shown; there may be more: {next}"),
+    }
+}
+
+/// Renders the result of `command` for a person.
 #[must_use]
-pub fn human(op: &str, result: &Value) -> String {
-    let body = match op {
-        "status" => status(result),
-        "client.list" => table(
-            result["clients"].as_array().map_or(&[][..], Vec::as_slice),
+pub fn human(command: &Command, result: &Value) -> String {
+    let body = match command {
+        Command::Status(_) => status(result),
+        Command::ClientList(_) => table(
+            rows(result, "clients"),
             &[
                 "name",
                 "address",
@@ -59,42 +127,53 @@ pub fn human(op: &str, result: &Value) -> String {
                 "created_by",
             ],
         ),
-        "client.add" | "client.show" | "client.edit" => fields(&result["client"]),
-        "user.list" => table(
-            result["users"].as_array().map_or(&[][..], Vec::as_slice),
-            &[
-                "domain",
-                "name",
-                "status",
-                "display_name",
-                "email",
-                "password",
-                "last_login",
-            ],
-        ),
-        "user.add" | "user.show" | "user.edit" | "user.enable" | "user.disable" => {
-            fields(&result["user"])
+        Command::ClientAdd(_) | Command::ClientShow(_) | Command::ClientEdit(_) => {
+            fields(&result["client"])
         }
-        "audit.list" => table(
-            result["records"].as_array().map_or(&[][..], Vec::as_slice),
-            &[
-                "seq",
-                "kind",
-                "actor",
-                "operation",
-                "target",
-                "outcome",
-                "detail",
-            ],
-        ),
-        "audit.verify" => format!(
+        Command::UserList(_) => {
+            let users = rows(result, "users");
+            table(
+                users,
+                &[
+                    "domain",
+                    "name",
+                    "status",
+                    "display_name",
+                    "email",
+                    "password",
+                    "last_login",
+                ],
+            ) + &cut_note(result, users.len(), "--offset")
+        }
+        Command::UserAdd(_)
+        | Command::UserShow(_)
+        | Command::UserEdit(_)
+        | Command::UserEnable(_)
+        | Command::UserDisable(_) => fields(&result["user"]),
+        Command::AuditList(_) => {
+            let records = rows(result, "records");
+            table(
+                records,
+                &[
+                    "seq",
+                    "time_micros",
+                    "kind",
+                    "actor",
+                    "operation",
+                    "target",
+                    "outcome",
+                    "detail",
+                ],
+            )
+            .replacen("time micros", "time", 1)
+                + &cut_note(result, records.len(), "--until (the oldest time shown)")
+        }
+        Command::AuditVerify(_) => format!(
             "audit log intact: {} records verified",
             cell(&result["records"])
         ),
-        "directory.list" => table(
-            result["directories"]
-                .as_array()
-                .map_or(&[][..], Vec::as_slice),
+        Command::DirectoryList(_) => table(
+            rows(result, "directories"),
             &[
                 "name",
                 "urls",
@@ -104,12 +183,17 @@ pub fn human(op: &str, result: &Value) -> String {
                 "created_by",
             ],
         ),
-        "directory.add" | "directory.edit" | "directory.show" => fields(&result["directory"]),
-        "directory.test" => format!("directory test passed\n{}", fields(&result["test"])),
-        "directory.preview" | "directory.sync" => sync_plan(op, result),
-        "directory.status" => directory_status(result),
-        "cert.list" => table(
-            result["certs"].as_array().map_or(&[][..], Vec::as_slice),
+        Command::DirectoryAdd(_) | Command::DirectoryEdit(_) | Command::DirectoryShow(_) => {
+            fields(&result["directory"])
+        }
+        Command::DirectoryTest(_) => {
+            format!("directory test passed\n{}", fields(&result["test"]))
+        }
+        Command::DirectoryPreview(_) => sync_plan(false, result),
+        Command::DirectorySync(_) => sync_plan(true, result),
+        Command::DirectoryStatus(_) => directory_status(result),
+        Command::CertList(_) => table(
+            rows(result, "certs"),
             &[
                 "name",
                 "subject",
@@ -118,19 +202,19 @@ pub fn human(op: &str, result: &Value) -> String {
                 "sha256_fingerprint",
             ],
         ),
-        "cert.trust" | "cert.show" => fields(&result["cert"]),
-        "role.ops" => table(
-            result["operations"]
-                .as_array()
-                .map_or(&[][..], Vec::as_slice),
+        Command::CertTrust(_) | Command::CertShow(_) => fields(&result["cert"]),
+        Command::RoleOps(_) => table(
+            rows(result, "operations"),
             &["id", "category", "description"],
         ),
-        "role.list" => table(
-            result["roles"].as_array().map_or(&[][..], Vec::as_slice),
-            &["name", "parent", "holders", "description"],
+        Command::RoleList(_) => table(
+            rows(result, "roles"),
+            &["name", "parent", "holders", "template", "description"],
         ),
-        "role.show" | "role.create" | "role.edit" => role_view(&result["role"]),
-        "role.explain" => format!(
+        Command::RoleShow(_) | Command::RoleCreate(_) | Command::RoleEdit(_) => {
+            role_view(&result["role"])
+        }
+        Command::RoleExplain(_) => format!(
             "{}: {} {} {}\n{}",
             if result["allowed"] == true {
                 "ALLOWED"
@@ -142,23 +226,39 @@ pub fn human(op: &str, result: &Value) -> String {
             cell(&result["target"]),
             cell(&result["why"])
         ),
-        "admin.list" => table(
-            result["admins"].as_array().map_or(&[][..], Vec::as_slice),
+        Command::AdminList(_) => table(
+            rows(result, "admins"),
             &["name", "unix_user", "uid", "role", "enabled", "created_by"],
         ),
-        "admin.add" | "admin.set-role" | "admin.disable" | "admin.enable" => {
-            fields(&result["admin"])
-        }
-        "site.list" => table(
-            result["sites"].as_array().map_or(&[][..], Vec::as_slice),
+        Command::AdminAdd(_)
+        | Command::AdminSetRole(_)
+        | Command::AdminDisable(_)
+        | Command::AdminEnable(_) => fields(&result["admin"]),
+        Command::SiteList(_) => table(
+            rows(result, "sites"),
             &["name", "subnets", "timezone", "created_by"],
         ),
-        "site.add" | "site.show" | "site.edit" => fields(&result["site"]),
-        "pending.list" => table(
-            result["users"].as_array().map_or(&[][..], Vec::as_slice),
+        Command::SiteAdd(_) | Command::SiteShow(_) | Command::SiteEdit(_) => {
+            fields(&result["site"])
+        }
+        Command::PendingList(_) => table(
+            rows(result, "users"),
             &["domain", "name", "email", "display_name", "ou_path"],
         ),
-        _ => fields(result),
+        Command::ClientDelete(_)
+        | Command::UserImport(_)
+        | Command::UserDelete(_)
+        | Command::UserSetPassword(_)
+        | Command::DirectoryDelete(_)
+        | Command::CertDelete(_)
+        | Command::PendingImport(_)
+        | Command::PendingUpdate(_)
+        | Command::PendingDelete(_)
+        | Command::PendingApprove(_)
+        | Command::RoleDelete(_)
+        | Command::AdminRemove(_)
+        | Command::SiteDelete(_)
+        | Command::SystemLockdown(_) => fields(result),
     };
     format!("{}{body}", warnings(result))
 }
@@ -179,12 +279,14 @@ fn status(s: &Value) -> String {
             cell(&l["address"])
         ));
     }
-    out.push_str(&format!(
-        "users       {}\naccounting  {} records\nradius      {}\n",
-        s["store"]["users"],
-        cell(&s["store"]["accounting_records"]),
-        s["radius"]["global"],
-    ));
+    out.push_str(&format!("users       {}\n", s["store"]["users"]));
+    if !s["store"]["accounting_records"].is_null() {
+        out.push_str(&format!(
+            "accounting  {} records\nradius      {}\n",
+            cell(&s["store"]["accounting_records"]),
+            s["radius"]["global"],
+        ));
+    }
     let rows: Vec<Value> = s["radius"]["clients"]
         .as_array()
         .into_iter()
@@ -228,11 +330,11 @@ pub fn progress(p: &Value) -> String {
     )
 }
 
-fn sync_plan(op: &str, r: &Value) -> String {
+fn sync_plan(applied: bool, r: &Value) -> String {
     let c = &r["counts"];
     let mut out = format!(
         "{} ({} run, {} entries fetched): {} added, {} updated, {} disabled, {} re-enabled, {} purged, {} unchanged\n",
-        if op == "directory.sync" {
+        if applied {
             "sync applied"
         } else {
             "preview, nothing written"
@@ -277,7 +379,7 @@ fn directory_status(r: &Value) -> String {
         out.push_str(&format!("running: {}\n", progress(&r["running"])));
     }
     out.push_str(&table(
-        r["runs"].as_array().map_or(&[][..], Vec::as_slice),
+        rows(r, "runs"),
         &[
             "trigger",
             "mode",
@@ -309,8 +411,10 @@ fn role_view(r: &Value) -> String {
             .map(|a| a.iter().map(cell).collect::<Vec<_>>().join(", "))
             .unwrap_or_default(),
     );
+    // Operations one per line: a role can hold sixty of them.
     let list = |v: &Value| match v.as_array() {
-        Some(a) => a.iter().map(cell).collect::<Vec<_>>().join(", "),
+        Some(a) if a.is_empty() => "(none)".to_string(),
+        Some(a) => a.iter().map(cell).collect::<Vec<_>>().join("\n"),
         None => "same as parent".into(),
     };
     let scope = |v: &Value| {
@@ -320,8 +424,7 @@ fn role_view(r: &Value) -> String {
             v.to_string()
         }
     };
-    let mut t = Table::new();
-    t.load_style(UTF8_BORDERS_ONLY);
+    let mut t = new_table();
     t.set_header(vec!["", "own", "effective"]);
     t.add_row(vec![
         "operations".to_string(),

@@ -38,6 +38,9 @@ pub struct DirectorySpec {
     /// UPN suffixes (`corp.example`): a login as `name@corp.example` is this domain's
     /// user `name`.
     pub upn_suffixes: Vec<String>,
+    /// `ldap://` without StartTLS was accepted knowingly: bind passwords and users'
+    /// pass-through passwords cross the network in the clear.
+    pub insecure_plaintext: bool,
 }
 
 impl Default for DirectorySpec {
@@ -61,6 +64,7 @@ impl Default for DirectorySpec {
             retention_days: 30,
             bind_pool_size: 8,
             upn_suffixes: Vec::new(),
+            insecure_plaintext: false,
         }
     }
 }
@@ -110,6 +114,14 @@ impl DirectorySpec {
                 return Err(err(
                     "url",
                     format!("`{u}` must start with ldap:// or ldaps://"),
+                ));
+            }
+            if !self.starttls && !self.insecure_plaintext && lower.starts_with("ldap://") {
+                return Err(err(
+                    "url",
+                    format!(
+                        "`{u}` without StartTLS sends passwords in the clear: add --starttls, use ldaps://, or accept it with --insecure-plaintext"
+                    ),
                 ));
             }
             if self.starttls && lower.starts_with("ldaps://") {
@@ -183,6 +195,17 @@ impl DirectorySpec {
         Ok(())
     }
 
+    /// Whether passwords reach this directory in the clear (warned about in `show` and
+    /// `status`).
+    #[must_use]
+    pub fn is_plaintext(&self) -> bool {
+        !self.starttls
+            && self
+                .urls
+                .iter()
+                .any(|u| u.to_ascii_lowercase().starts_with("ldap://"))
+    }
+
     /// Whether `dn` lies inside the configured OUs (all DNs do when none are configured).
     #[must_use]
     pub fn includes(&self, dn: &str) -> bool {
@@ -205,10 +228,27 @@ mod tests {
         DirectorySpec {
             name: "CORP".into(),
             urls: vec!["ldap://127.0.0.1:389".into()],
+            starttls: true,
             bind_dn: "cn=sync,dc=ex".into(),
             base_dns: vec!["dc=ex".into()],
             ..DirectorySpec::default()
         }
+    }
+
+    #[test]
+    fn plain_ldap_needs_to_be_accepted_knowingly() {
+        let plain = DirectorySpec {
+            starttls: false,
+            ..good()
+        };
+        assert_eq!(plain.validate().unwrap_err().field, "url");
+        assert!(plain.is_plaintext());
+        let accepted = DirectorySpec {
+            insecure_plaintext: true,
+            ..plain
+        };
+        assert!(accepted.validate().is_ok());
+        assert!(!good().is_plaintext());
     }
 
     #[test]

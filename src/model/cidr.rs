@@ -51,6 +51,20 @@ impl IpNet {
     }
 }
 
+impl IpNet {
+    /// Whether every address of `other` is in this network.
+    #[must_use]
+    pub fn covers(&self, other: &IpNet) -> bool {
+        self.prefix <= other.prefix && self.contains(other.addr)
+    }
+
+    /// Whether the two networks share an address.
+    #[must_use]
+    pub fn overlaps(&self, other: &IpNet) -> bool {
+        self.covers(other) || other.covers(self)
+    }
+}
+
 /// IPv4-mapped IPv6 sources (from a dual-stack socket) match IPv4 networks.
 #[must_use]
 pub fn canonical(ip: IpAddr) -> IpAddr {
@@ -126,5 +140,16 @@ mod tests {
         assert!("10.0.0.0/33".parse::<IpNet>().is_err());
         assert!("banana".parse::<IpNet>().is_err());
         assert!("::/129".parse::<IpNet>().is_err());
+    }
+
+    #[test]
+    fn overlap() {
+        let net = |s: &str| s.parse::<IpNet>().unwrap();
+        assert!(net("10.0.0.0/8").covers(&net("10.1.2.3")));
+        assert!(!net("10.1.2.3").covers(&net("10.0.0.0/8")));
+        assert!(net("10.1.2.3").overlaps(&net("10.0.0.0/8")));
+        assert!(net("10.1.2.3").overlaps(&net("10.1.2.3/32")));
+        assert!(!net("10.0.0.0/16").overlaps(&net("10.1.0.0/16")));
+        assert!(!net("10.0.0.1").overlaps(&net("::1")));
     }
 }

@@ -120,6 +120,8 @@ pub struct AcctRecord {
 /// An administrator: a Unix account bound to one role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AdminRecord {
+    /// Stable for the administrator's lifetime (names can be reused after a removal).
+    pub id: i64,
     pub name: String,
     pub unix_user: String,
     pub uid: u32,

@@ -24,6 +24,48 @@ pub struct RoleDef {
     pub ops: Option<BTreeMap<Operation, AccessLevel>>,
     pub user_scope: Option<UserScope>,
     pub computer_scope: Option<ComputerScope>,
+    /// A template for deriving site roles: not assigned itself; a role derived from it
+    /// must name its sites, and reaches no users unless it names them.
+    #[serde(default)]
+    pub requires_scope: bool,
+}
+
+/// A role as the store holds it: its definition, who created it, and a version that every
+/// edit bumps (an edit names the version it read, so two edits never overwrite each
+/// other).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRole {
+    pub def: RoleDef,
+    pub created_by: String,
+    pub version: i64,
+}
+
+/// Operations that act on the whole enterprise rather than on a site: not in the site
+/// template (appliance settings and lockdown, the audit log's life cycle, directories,
+/// trusted certificates, proxies, enterprise-wide switches and workflows).
+#[must_use]
+pub fn is_enterprise_wide(op: Operation) -> bool {
+    use Operation as O;
+    matches!(
+        op,
+        O::SystemUpdate
+            | O::SystemLockdown
+            | O::AuditArchive
+            | O::AuditDelete
+            | O::NotificationTemplateEdit
+            | O::TempcodeToggle
+            | O::RadiusProxyUpdate
+            | O::RadiusProxyDelete
+            | O::RadiusProxyToggle
+            | O::DirectoryEdit
+            | O::DirectoryPreview
+            | O::DirectorySync
+            | O::DirectoryDelete
+            | O::CertTrust
+            | O::CertDelete
+            | O::WorkflowUpdate
+            | O::ProtectedScopeEdit
+    )
 }
 
 /// The roles shipped with a new appliance.
@@ -40,29 +82,23 @@ pub fn builtin_roles() -> Vec<RoleDef> {
             ops: None,
             user_scope: None,
             computer_scope: None,
+            requires_scope: false,
         },
         RoleDef {
             name: "Site Administrator".into(),
             parent: sup.clone(),
-            description: "Everything for the sites in its computer scope (set it when deriving)"
+            description: "Template: everything for the sites a derived role names (role create NAME --parent \"Site Administrator\" --computer-scope SITE --user-scope DOMAIN)"
                 .into(),
             ops: Some(
                 Operation::ALL
                     .iter()
-                    .filter(|o| {
-                        !matches!(
-                            o,
-                            O::SystemUpdate
-                                | O::SystemLockdown
-                                | O::AuditDelete
-                                | O::TempcodeToggle
-                        )
-                    })
+                    .filter(|o| !is_enterprise_wide(**o))
                     .map(|o| (*o, AccessLevel::All))
                     .collect(),
             ),
             user_scope: None,
-            computer_scope: Some(ComputerScope::Sites(vec![])),
+            computer_scope: None,
+            requires_scope: true,
         },
         RoleDef {
             name: "Integration Owner".into(),
@@ -83,6 +119,7 @@ pub fn builtin_roles() -> Vec<RoleDef> {
             ]),
             user_scope: None,
             computer_scope: None,
+            requires_scope: false,
         },
         RoleDef {
             name: "Help Desk".into(),
@@ -102,6 +139,7 @@ pub fn builtin_roles() -> Vec<RoleDef> {
             ]),
             user_scope: None,
             computer_scope: None,
+            requires_scope: false,
         },
         RoleDef {
             name: "Compliance Auditor".into(),
@@ -110,6 +148,7 @@ pub fn builtin_roles() -> Vec<RoleDef> {
             ops: ops(&[O::ReportView, O::ReportExport]),
             user_scope: None,
             computer_scope: None,
+            requires_scope: false,
         },
     ]
 }

@@ -1,11 +1,13 @@
 //! The RADIUS client table: which NAS a source address belongs to (longest prefix wins),
 //! with its unsealed secret, its rate limiter and its counters.
 //!
-//! The table is rebuilt from the store whenever clients change and swapped in whole;
-//! counters survive the swap because they are keyed by client name.
+//! The table follows the store's change feed: the first request after clients changed
+//! rebuilds it from the store and swaps it in whole; counters survive the swap because
+//! they are keyed by client name.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -66,10 +68,26 @@ impl ClientTable {
 }
 
 /// The live table plus the counters that outlive rebuilds.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Clients {
     table: RwLock<Arc<ClientTable>>,
     counters: Mutex<HashMap<String, Arc<ClientCounters>>>,
+    /// The feed generation the table was built at; `NEVER` forces a rebuild.
+    built_at: AtomicU64,
+    rebuilding: Mutex<()>,
+}
+
+const NEVER: u64 = u64::MAX;
+
+impl Default for Clients {
+    fn default() -> Self {
+        Self {
+            table: RwLock::default(),
+            counters: Mutex::default(),
+            built_at: AtomicU64::new(NEVER),
+            rebuilding: Mutex::new(()),
+        }
+    }
 }
 
 impl Clients {
@@ -78,6 +96,30 @@ impl Clients {
         self.table
             .read()
             .map_or_else(|p| Arc::clone(&p.into_inner()), |t| Arc::clone(&t))
+    }
+
+    /// The table as of `generation` of the clients in the store: rebuilt with `records`
+    /// first when it was built at another one. One caller rebuilds; others wait for it.
+    pub fn at<E>(
+        &self,
+        generation: u64,
+        records: impl FnOnce() -> Result<Vec<ClientRecord>, E>,
+        default_rate_limit: u32,
+        now: Instant,
+    ) -> Result<Arc<ClientTable>, E> {
+        if self.built_at.load(Ordering::Acquire) != generation {
+            let _one = self.rebuilding.lock();
+            if self.built_at.load(Ordering::Acquire) != generation {
+                self.replace(records()?, default_rate_limit, now);
+                self.built_at.store(generation, Ordering::Release);
+            }
+        }
+        Ok(self.current())
+    }
+
+    /// Makes the next [`at`](Self::at) rebuild (a setting the table depends on changed).
+    pub fn invalidate(&self) {
+        self.built_at.store(NEVER, Ordering::Release);
     }
 
     /// Replaces the table. Records whose address does not parse are skipped and logged

@@ -12,9 +12,11 @@ use super::dedup::DedupCache;
 use super::directories::Directories;
 use super::exec::Exec;
 use super::verifier::Verifier;
-use crate::model::ClientRecord;
 use crate::store::Store;
+use crate::store::feed::{Table, Tables};
 use crate::time::Clock;
+
+const CLIENT_TABLES: Tables = Tables::of(&[Table::Clients]);
 
 /// Settings that SIGHUP may change while running.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,28 +90,27 @@ impl RadiusContext {
             Err(p) => *p.into_inner() = Arc::new(settings),
         }
         if rate_changed {
-            match self.store.clients() {
-                Ok(records) => self.replace_clients(records),
-                Err(e) => tracing::error!(error = %e, "client table not rebuilt"),
-            }
+            self.clients.invalidate();
         }
     }
 
-    /// The client table as it is now.
+    /// The client table as committed: it follows the store's change feed, so a client an
+    /// administrator was told is added is in it.
     #[must_use]
     pub fn clients(&self) -> Arc<ClientTable> {
-        self.clients.current()
-    }
-
-    /// Replaces the client table with `records`.
-    pub fn replace_clients(&self, records: Vec<ClientRecord>) {
+        let generation = self.store.feed().generation(CLIENT_TABLES);
         let rate = self.settings().default_client_rate_limit;
-        self.clients.replace(records, rate, self.clock.instant());
-    }
-
-    /// Forgets what is known of the directories (after a directory or certificate changed).
-    pub fn invalidate_directories(&self) {
-        self.directories.invalidate();
+        self.clients
+            .at(
+                generation,
+                || self.store.clients(),
+                rate,
+                self.clock.instant(),
+            )
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "client table not rebuilt; the previous one stays");
+                self.clients.current()
+            })
     }
 
     #[must_use]

@@ -4,13 +4,14 @@
 //! login.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::directory::ldap::Connector;
 use crate::directory::passthrough::{BindOutcome, BindPool, Unavailable};
 use crate::directory::spec::DirectorySpec;
 use crate::store::Store;
+use crate::store::feed::{Follower, Table};
 use crate::time::Clock;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +37,8 @@ struct Snapshot {
 pub struct Directories {
     store: Store,
     clock: Arc<dyn Clock>,
-    /// `None` until read, and again after every change.
-    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    /// Read again after directories or trusted certificates change.
+    snapshot: Follower<Snapshot>,
 }
 
 impl std::fmt::Debug for Directories {
@@ -52,27 +53,16 @@ impl Directories {
         Self {
             store,
             clock,
-            snapshot: RwLock::new(None),
-        }
-    }
-
-    /// Forgets what was read: the next use reads the store again.
-    pub fn invalidate(&self) {
-        match self.snapshot.write() {
-            Ok(mut s) => *s = None,
-            Err(p) => *p.into_inner() = None,
+            snapshot: Follower::new(&[Table::Directories, Table::Certs]),
         }
     }
 
     fn current(&self) -> Arc<Snapshot> {
-        if let Some(s) = self.snapshot.read().ok().and_then(|s| s.clone()) {
-            return s;
+        let built: Result<_, std::convert::Infallible> =
+            self.snapshot.get(self.store.feed(), || Ok(self.read()));
+        match built {
+            Ok(s) => s,
         }
-        let fresh = Arc::new(self.read());
-        if let Ok(mut s) = self.snapshot.write() {
-            *s = Some(Arc::clone(&fresh));
-        }
-        fresh
     }
 
     fn read(&self) -> Snapshot {

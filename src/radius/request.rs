@@ -233,14 +233,29 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::model::{ClientRecord, Secret};
+    use crate::model::{ClientSpec, Secret};
     use crate::radius::context::{Limits, Settings};
-    use crate::store::Store;
+    use crate::store::{Store, WriteOp};
     use crate::time::{Clock, ManualClock};
 
-    fn context(dir: &std::path::Path, clock: Arc<ManualClock>) -> RadiusContext {
+    async fn context(dir: &std::path::Path, clock: Arc<ManualClock>) -> RadiusContext {
         let store = Store::open(&dir.join("db"), &dir.join("key")).unwrap();
-        let ctx = RadiusContext::new(
+        store
+            .write(vec![WriteOp::AddClient {
+                spec: ClientSpec {
+                    name: "nas".into(),
+                    address: "127.0.0.1".into(),
+                    secret: Secret::new(b"a-long-enough-secret".to_vec()),
+                    site: "HQ".into(),
+                    require_message_authenticator: true,
+                    rate_limit: None,
+                },
+                created_by: "test".into(),
+                allow_more_specific: false,
+            }])
+            .await
+            .unwrap();
+        RadiusContext::new(
             store,
             Settings {
                 rehash_on_login: false,
@@ -253,19 +268,7 @@ mod tests {
                 cpu_threads: 1,
             },
             clock,
-        );
-        ctx.replace_clients(vec![ClientRecord {
-            name: "nas".into(),
-            address: "127.0.0.1".into(),
-            secret: Secret::new(b"a-long-enough-secret".to_vec()),
-            site: "HQ".into(),
-            require_message_authenticator: true,
-            rate_limit: None,
-            created_by: String::new(),
-            created_at: 0,
-            updated_at: 0,
-        }]);
-        ctx
+        )
     }
 
     fn peer() -> Peer {
@@ -281,7 +284,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_request_future_stays_small() {
         let dir = tempfile::tempdir().unwrap();
-        let ctx = context(dir.path(), Arc::new(ManualClock::starting_at(1_000_000)));
+        let ctx = context(dir.path(), Arc::new(ManualClock::starting_at(1_000_000))).await;
         let client = Arc::clone(ctx.clients().lookup("127.0.0.1".parse().unwrap()).unwrap());
         let future = ctx.handle(&[], &client, peer(), Instant::now());
         let size = std::mem::size_of_val(&future);
@@ -295,7 +298,7 @@ mod tests {
     async fn a_stale_request_is_dropped_before_its_hash() {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::starting_at(1_000_000));
-        let ctx = context(dir.path(), Arc::clone(&clock));
+        let ctx = context(dir.path(), Arc::clone(&clock)).await;
         let client = Arc::clone(ctx.clients().lookup("127.0.0.1".parse().unwrap()).unwrap());
         let mut p = Packet::new(Code::AccessRequest, 9);
         p.authenticator = [7; 16];

@@ -186,7 +186,7 @@ impl Reader {
         };
         let ctx = &self.ctx;
         bump(&ctx.global.received);
-        let Some(client) = ctx.clients.current().lookup(addr.ip()).map(Arc::clone) else {
+        let Some(client) = ctx.clients().lookup(addr.ip()).map(Arc::clone) else {
             let n = ctx.global.unknown_client.fetch_add(1, Ordering::Relaxed) + 1;
             if may_log(&self.logged.unknown, ctx.clock.now_micros()) {
                 tracing::info!(peer = %addr, dropped = n, "request from an unknown client dropped: no RADIUS client has this address (gatehousectl client add)");

@@ -8,8 +8,8 @@
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::signal::unix::{SignalKind, signal};
@@ -18,7 +18,8 @@ use tokio::task::JoinSet;
 
 use super::logging::LogHandle;
 use super::systemd;
-use crate::admin::server::{self as admin_server, AdminContext, IdentitySettings};
+use crate::admin::context::{AdminContext, AdminParts, IdentitySettings};
+use crate::admin::server as admin_server;
 use crate::config::{Config, ConfigError};
 use crate::radius::context::{Limits, RadiusContext, Settings};
 use crate::radius::request::Service;
@@ -91,7 +92,20 @@ pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
             listeners.push(l);
         }
     }
-    let admin_listener = admin_server::bind(&admin.socket, &admin.socket_group)
+    let gid = if admin.socket_group.is_empty() {
+        None
+    } else {
+        Some(
+            super::os_identity::group_id(&admin.socket_group).ok_or_else(|| {
+                config_err(
+                    config_path,
+                    "admin.socket_group",
+                    format!("no group named `{}`", admin.socket_group),
+                )
+            })?,
+        )
+    };
+    let admin_listener = admin_server::bind(&admin.socket, gid)
         .map_err(|e| config_err(config_path, "admin.socket", e))?;
     Ok(Built {
         config,
@@ -121,7 +135,7 @@ pub fn contexts(
     listeners: Vec<(&'static str, std::net::SocketAddr)>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(Arc<RadiusContext>, Arc<AdminContext>)> {
-    let directories = Arc::new(DirectoryService::new(store.clone()));
+    let directories = Arc::new(DirectoryService::new(store.clone(), Arc::clone(&clock)));
     let radius_ctx = Arc::new(RadiusContext::new(
         store.clone(),
         settings_of(config),
@@ -132,24 +146,22 @@ pub fn contexts(
         },
         Arc::clone(&clock),
     ));
-    let admin_ctx = Arc::new(AdminContext {
+    let admin_ctx = Arc::new(AdminContext::new(AdminParts {
         store: store.clone(),
-        roles: RwLock::new(Arc::new(store.roles().context("loading roles")?)),
-        directories,
+        sync: directories,
         radius: Arc::clone(&radius_ctx),
-        started: Instant::now(),
+        accounts: Arc::new(super::os_identity::SystemAccounts),
+        clock,
         appliance: config.appliance.name.clone(),
         site: config.appliance.site.clone(),
         listeners,
-        identity: RwLock::new(IdentitySettings {
+        identity: IdentitySettings {
             root_is_super_admin: config.admin.root_is_super_admin,
-        }),
-        daemon_uid: std::fs::metadata(store.path())
-            .map_or(u32::MAX, |m| std::os::unix::fs::MetadataExt::uid(&m)),
-    });
-    admin_ctx
-        .reload_clients()
-        .context("loading RADIUS clients")?;
+        },
+        daemon_uid: super::os_identity::effective_uid(),
+    }));
+    // Read once now, so that a store that cannot be read stops start-up here.
+    store.clients().context("loading RADIUS clients")?;
     Ok((radius_ctx, admin_ctx))
 }
 
@@ -177,7 +189,7 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
         listener_addrs.clone(),
         crate::time::system(),
     )?;
-    let directories = Arc::clone(&admin_ctx.directories);
+    let directories = admin_ctx.sync_service();
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let in_flight = Arc::new(Semaphore::new(config.radius.max_in_flight));
@@ -292,12 +304,9 @@ fn reload(
         tracing::error!(error = %e, "log level not changed");
     }
     radius.set_settings(settings_of(&new));
-    if let Ok(mut i) = admin.identity.write() {
-        i.root_is_super_admin = new.admin.root_is_super_admin;
-    }
-    if let Err(e) = admin.reload_clients() {
-        tracing::error!(error = %e, "client table not reloaded");
-    }
+    admin.set_identity(IdentitySettings {
+        root_is_super_admin: new.admin.root_is_super_admin,
+    });
     tracing::info!("configuration reloaded");
     new
 }

@@ -6,15 +6,22 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Store, StoreError};
-use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR, builtin_roles};
+use crate::model::role::{MAX_DEPTH, RoleDef, SUPER_ADMINISTRATOR, StoredRole, builtin_roles};
 use crate::model::{AdminRecord, SiteRecord};
 
+/// Role and administrator mutations. The invariants two requests could race are decided
+/// here, inside the writer's transaction, against committed rows: a role's parent exists
+/// and its ancestry is acyclic and bounded; an edit applies only to the version it read;
+/// a role with children or holders is not deleted; an administrator's role exists; and
+/// at least one enabled Super Administrator remains once there is one.
 #[derive(Debug)]
 pub enum AdminOp {
+    /// Creates a role (`expected_version` `None`) or replaces one whose version is still
+    /// `expected_version`.
     PutRole {
         def: RoleDef,
         created_by: String,
-        create: bool,
+        expected_version: Option<i64>,
     },
     DeleteRole {
         name: String,
@@ -47,31 +54,139 @@ fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Crypto(e.to_string()))
 }
 
+fn enabled_super_admins(tx: &Connection) -> Result<i64, StoreError> {
+    Ok(tx.query_row(
+        "SELECT count(*) FROM administrator WHERE enabled = 1 AND role = ?1",
+        params![SUPER_ADMINISTRATOR],
+        |r| r.get(0),
+    )?)
+}
+
+/// Applies `change` (which touches administrators) and refuses it, rolling back, when it
+/// leaves no enabled Super Administrator where there was one.
+fn keeping_a_super_admin(
+    tx: &Connection,
+    name: &str,
+    change: impl FnOnce() -> Result<u64, StoreError>,
+) -> Result<u64, StoreError> {
+    let before = enabled_super_admins(tx)?;
+    let n = change()?;
+    if before > 0 && enabled_super_admins(tx)? == 0 {
+        return Err(StoreError::Conflict(format!(
+            "{name} is the last enabled Super Administrator: add another one first"
+        )));
+    }
+    Ok(n)
+}
+
+fn role_exists(tx: &Connection, name: &str) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_row("SELECT 1 FROM role WHERE name = ?1", params![name], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
+}
+
+/// Walks up from `name` through committed parents: every parent exists, the walk reaches
+/// the Super Administrator within [`MAX_DEPTH`] steps, and never comes back to `name`.
+fn check_ancestry(tx: &Connection, name: &str) -> Result<(), StoreError> {
+    let mut current = name.to_string();
+    for _ in 0..=MAX_DEPTH {
+        let parent: Option<Option<String>> = tx
+            .query_row(
+                "SELECT parent FROM role WHERE name = ?1",
+                params![current],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match parent {
+            None => {
+                return Err(StoreError::Conflict(format!(
+                    "role {current} does not exist (it was deleted meanwhile)"
+                )));
+            }
+            Some(None) if current.eq_ignore_ascii_case(SUPER_ADMINISTRATOR) => return Ok(()),
+            Some(None) => {
+                return Err(StoreError::Conflict(format!(
+                    "role {current} has no parent"
+                )));
+            }
+            Some(Some(p)) if p.eq_ignore_ascii_case(name) => {
+                return Err(StoreError::Conflict(format!(
+                    "parent: {name} would descend from itself (through {current})"
+                )));
+            }
+            Some(Some(p)) => current = p,
+        }
+    }
+    Err(StoreError::Conflict(format!(
+        "role {name}: the hierarchy would be deeper than {MAX_DEPTH}"
+    )))
+}
+
 pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
     use super::writer::{conflict, one_row};
     match op {
         AdminOp::PutRole {
             def,
             created_by,
-            create: true,
+            expected_version: None,
         } => {
             tx.execute(
-                "INSERT INTO role (name, def, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, strftime('%s','now'), strftime('%s','now'))",
-                params![def.name, json(def)?, created_by],
+                "INSERT INTO role (name, def, parent, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, strftime('%s','now'), strftime('%s','now'))",
+                params![def.name, json(def)?, def.parent, created_by],
             )
             .map_err(|e| conflict(e, || format!("role {} already exists", def.name)))?;
+            check_ancestry(tx, &def.name)?;
             Ok(1)
         }
         AdminOp::PutRole {
-            def, create: false, ..
+            def,
+            expected_version: Some(version),
+            ..
         } => {
             let n = tx.execute(
-                "UPDATE role SET def = ?2, updated_at = strftime('%s','now') WHERE name = ?1",
-                params![def.name, json(def)?],
+                "UPDATE role SET def = ?2, parent = ?3, version = version + 1, updated_at = strftime('%s','now')
+                 WHERE name = ?1 AND version = ?4 AND builtin = 0",
+                params![def.name, json(def)?, def.parent, version],
             )?;
-            one_row(n, || format!("role {}", def.name))
+            if n == 0 {
+                return Err(if role_exists(tx, &def.name)? {
+                    StoreError::Conflict(format!(
+                        "role {} was changed by someone else meanwhile: show it again and repeat your edit",
+                        def.name
+                    ))
+                } else {
+                    StoreError::NotFound(format!("role {}", def.name))
+                });
+            }
+            check_ancestry(tx, &def.name)?;
+            Ok(n as u64)
         }
         AdminOp::DeleteRole { name } => {
+            let child: Option<String> = tx
+                .query_row(
+                    "SELECT name FROM role WHERE parent = ?1 LIMIT 1",
+                    params![name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(child) = child {
+                return Err(StoreError::Conflict(format!(
+                    "role {name} has child role {child}; delete or move it first"
+                )));
+            }
+            let holders: Vec<String> = tx
+                .prepare("SELECT name FROM administrator WHERE role = ?1 ORDER BY name")?
+                .query_map(params![name], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if !holders.is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "role {name} is held by {}; give them another role first",
+                    holders.join(", ")
+                )));
+            }
             let n = tx.execute(
                 "DELETE FROM role WHERE name = ?1 AND builtin = 0",
                 params![name],
@@ -79,6 +194,12 @@ pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
             one_row(n, || format!("role {name}"))
         }
         AdminOp::AddAdmin { record: r } => {
+            if !role_exists(tx, &r.role)? {
+                return Err(StoreError::Conflict(format!(
+                    "role {} does not exist (it was deleted meanwhile)",
+                    r.role
+                )));
+            }
             tx.execute(
                 "INSERT INTO administrator (name, unix_user, uid, role, enabled, created_by, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%s','now'), strftime('%s','now'))",
@@ -88,17 +209,24 @@ pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
             Ok(1)
         }
         AdminOp::SetAdminRole { name, role } => {
-            let n = tx.execute("UPDATE administrator SET role = ?2, updated_at = strftime('%s','now') WHERE name = ?1", params![name, role])?;
-            one_row(n, || format!("administrator {name}"))
+            if !role_exists(tx, role)? {
+                return Err(StoreError::Conflict(format!(
+                    "role {role} does not exist (it was deleted meanwhile)"
+                )));
+            }
+            keeping_a_super_admin(tx, name, || {
+                let n = tx.execute("UPDATE administrator SET role = ?2, updated_at = strftime('%s','now') WHERE name = ?1", params![name, role])?;
+                one_row(n, || format!("administrator {name}"))
+            })
         }
-        AdminOp::SetAdminEnabled { name, enabled } => {
+        AdminOp::SetAdminEnabled { name, enabled } => keeping_a_super_admin(tx, name, || {
             let n = tx.execute("UPDATE administrator SET enabled = ?2, updated_at = strftime('%s','now') WHERE name = ?1", params![name, enabled])?;
             one_row(n, || format!("administrator {name}"))
-        }
-        AdminOp::RemoveAdmin { name } => {
+        }),
+        AdminOp::RemoveAdmin { name } => keeping_a_super_admin(tx, name, || {
             let n = tx.execute("DELETE FROM administrator WHERE name = ?1", params![name])?;
             one_row(n, || format!("administrator {name}"))
-        }
+        }),
         AdminOp::PutSite {
             site,
             current_name: None,
@@ -114,6 +242,15 @@ pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
             site,
             current_name: Some(cur),
         } => {
+            if !site.name.eq_ignore_ascii_case(cur) {
+                let clients = clients_at(tx, cur)?;
+                if !clients.is_empty() {
+                    return Err(StoreError::Conflict(format!(
+                        "site {cur} has RADIUS clients ({}); move them before renaming",
+                        clients.join(", ")
+                    )));
+                }
+            }
             let n = tx
                 .execute(
                     "UPDATE site SET name = ?2, subnets = ?3, timezone = ?4, updated_at = strftime('%s','now') WHERE name = ?1",
@@ -123,6 +260,13 @@ pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
             one_row(n, || format!("site {cur}"))
         }
         AdminOp::DeleteSite { name } => {
+            let clients = clients_at(tx, name)?;
+            if !clients.is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "site {name} still has RADIUS clients: {}",
+                    clients.join(", ")
+                )));
+            }
             let n = tx.execute("DELETE FROM site WHERE name = ?1", params![name])?;
             one_row(n, || format!("site {name}"))
         }
@@ -136,6 +280,13 @@ pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
     }
 }
 
+fn clients_at(tx: &Connection, site: &str) -> Result<Vec<String>, StoreError> {
+    Ok(tx
+        .prepare("SELECT name FROM radius_client WHERE site = ?1 COLLATE NOCASE ORDER BY name")?
+        .query_map(params![site], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
 /// Seeds the shipped roles once (migration 3 creates the table empty).
 pub(crate) fn seed_roles(conn: &Connection) -> Result<(), StoreError> {
     let count: i64 = conn.query_row("SELECT count(*) FROM role", [], |r| r.get(0))?;
@@ -145,8 +296,8 @@ pub(crate) fn seed_roles(conn: &Connection) -> Result<(), StoreError> {
     for def in builtin_roles() {
         let builtin = i64::from(def.name == SUPER_ADMINISTRATOR);
         conn.execute(
-            "INSERT INTO role (name, def, builtin, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, 'system', strftime('%s','now'), strftime('%s','now'))",
-            params![def.name, json(&def)?, builtin],
+            "INSERT INTO role (name, def, parent, builtin, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'system', strftime('%s','now'), strftime('%s','now'))",
+            params![def.name, json(&def)?, def.parent, builtin],
         )?;
     }
     Ok(())
@@ -161,13 +312,17 @@ fn admin_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdminRecord> {
         enabled: r.get(4)?,
         created_by: r.get(5)?,
         created_at: r.get(6)?,
+        id: r.get(7)?,
     })
 }
 
 const ADMIN_SELECT: &str =
-    "SELECT name, unix_user, uid, role, enabled, created_by, created_at FROM administrator";
+    "SELECT name, unix_user, uid, role, enabled, created_by, created_at, id FROM administrator";
 
-fn site_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SiteRecord> {
+pub(crate) const SITE_SELECT: &str =
+    "SELECT name, subnets, timezone, created_by, created_at FROM site";
+
+pub(crate) fn site_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SiteRecord> {
     let subnets: String = r.get(1)?;
     Ok(SiteRecord {
         name: r.get(0)?,
@@ -179,21 +334,33 @@ fn site_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SiteRecord> {
 }
 
 impl Store {
-    /// Every role, keyed by lower-cased name, with who created it.
+    /// Every role, keyed by lower-cased name, with who created it and its version.
     ///
     /// # Errors
     /// Database errors or an unreadable stored role.
-    pub fn roles(&self) -> Result<HashMap<String, (RoleDef, String)>, StoreError> {
+    pub fn roles(&self) -> Result<HashMap<String, StoredRole>, StoreError> {
         self.with_reader(|c| {
-            let mut stmt = c.prepare_cached("SELECT def, created_by FROM role")?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let mut stmt = c.prepare_cached("SELECT def, created_by, version FROM role")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
             let mut out = HashMap::new();
             for row in rows {
-                let (def, by) = row?;
+                let (def, created_by, version) = row?;
                 let def: RoleDef = serde_json::from_str(&def)
                     .map_err(|e| StoreError::Crypto(format!("stored role: {e}")))?;
-                out.insert(def.name.to_lowercase(), (def, by));
+                out.insert(
+                    def.name.to_lowercase(),
+                    StoredRole {
+                        def,
+                        created_by,
+                        version,
+                    },
+                );
             }
             Ok(out)
         })
@@ -235,11 +402,9 @@ impl Store {
     /// Database errors.
     pub fn sites(&self) -> Result<Vec<SiteRecord>, StoreError> {
         self.with_reader(|c| {
-            Ok(c.prepare_cached(
-                "SELECT name, subnets, timezone, created_by, created_at FROM site ORDER BY name",
-            )?
-            .query_map([], site_row)?
-            .collect::<Result<Vec<_>, _>>()?)
+            Ok(c.prepare_cached(&format!("{SITE_SELECT} ORDER BY name"))?
+                .query_map([], site_row)?
+                .collect::<Result<Vec<_>, _>>()?)
         })
     }
 
@@ -247,11 +412,9 @@ impl Store {
     /// Database errors.
     pub fn site(&self, name: &str) -> Result<Option<SiteRecord>, StoreError> {
         self.with_reader(|c| {
-            Ok(c.prepare_cached(
-                "SELECT name, subnets, timezone, created_by, created_at FROM site WHERE name = ?1",
-            )?
-            .query_row(params![name], site_row)
-            .optional()?)
+            Ok(c.prepare_cached(&format!("{SITE_SELECT} WHERE name = ?1"))?
+                .query_row(params![name], site_row)
+                .optional()?)
         })
     }
 

@@ -245,8 +245,8 @@ fn apply_change(
             };
             tx.prepare_cached(
                 "INSERT INTO user (domain, name, dn, ou_path, display_name, email, status, groups,
-                   created_by, created_at, updated_at, ou_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
+                   created_by, created_at, updated_at, ou_key, name_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
             )?
             .execute(params![
                 domain,
@@ -259,7 +259,8 @@ fn apply_change(
                 groups_json(&u.groups),
                 created_by,
                 now,
-                canonical_dn(&u.ou_path)
+                canonical_dn(&u.ou_path),
+                crate::model::names::key(&u.username)
             ])?;
         }
         Change::Update { user, .. } => set_fields(user, None)?,

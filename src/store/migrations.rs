@@ -171,6 +171,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_time ON audit (time_micros);
     ALTER TABLE user ADD COLUMN ou_key TEXT;
     CREATE INDEX user_domain_ou_key ON user (domain, ou_key);
+    ALTER TABLE user ADD COLUMN name_key TEXT;
+    CREATE INDEX user_domain_name_key ON user (domain, name_key);
     ALTER TABLE role ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE role ADD COLUMN parent TEXT COLLATE NOCASE;
     UPDATE role SET parent = json_extract(def, '$.parent');

@@ -11,6 +11,7 @@ mod audit_stage;
 pub mod directory;
 pub mod feed;
 pub mod migrations;
+pub mod scoped;
 pub mod secrets;
 mod user_cache;
 pub mod writer;
@@ -790,6 +791,7 @@ mod tests {
             .write(vec![WriteOp::AddClient {
                 spec: spec.clone(),
                 created_by: "root".into(),
+                allow_more_specific: false,
             }])
             .await
             .unwrap();
@@ -807,6 +809,7 @@ mod tests {
             .write(vec![WriteOp::AddClient {
                 spec,
                 created_by: "root".into(),
+                allow_more_specific: false,
             }])
             .await
             .unwrap_err();

@@ -26,6 +26,8 @@ use super::secrets::Sealer;
 use super::{StoreError, client_aad};
 use crate::audit::AuditEvent;
 use crate::audit::chain::{EventFields, GENESIS, record_hash};
+use crate::model::IpNet;
+use crate::model::names;
 use crate::model::scope::canonical_dn;
 use crate::model::{AcctRecord, ClientSpec, NewUser, UserChanges, UserStatus};
 use crate::time::now_unix;
@@ -47,13 +49,17 @@ pub(crate) use super::audit_stage::STAGED_ENOUGH;
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // short-lived, moved once into the writer
 pub enum WriteOp {
+    /// `allow_more_specific`: the address may lie strictly inside another client's
+    /// network (the administrator asked for it, with a scope covering both).
     AddClient {
         spec: ClientSpec,
         created_by: String,
+        allow_more_specific: bool,
     },
     UpdateClient {
         current_name: String,
         spec: ClientSpec,
+        allow_more_specific: bool,
     },
     DeleteClient {
         name: String,
@@ -662,7 +668,12 @@ fn apply(
 ) -> Result<u64, StoreError> {
     let now = now_unix();
     match op {
-        WriteOp::AddClient { spec, created_by } => {
+        WriteOp::AddClient {
+            spec,
+            created_by,
+            allow_more_specific,
+        } => {
+            check_address_free(tx, &spec.address, None, *allow_more_specific)?;
             let sealed = sealer.seal(&client_aad(&spec.name), spec.secret.expose())?;
             tx.execute(
                 "INSERT INTO radius_client (name, address, secret_sealed, site,
@@ -682,7 +693,12 @@ fn apply(
             .map_err(|e| conflict(e, || format!("client {} already exists", spec.name)))?;
             Ok(1)
         }
-        WriteOp::UpdateClient { current_name, spec } => {
+        WriteOp::UpdateClient {
+            current_name,
+            spec,
+            allow_more_specific,
+        } => {
+            check_address_free(tx, &spec.address, Some(current_name), *allow_more_specific)?;
             let sealed = sealer.seal(&client_aad(&spec.name), spec.secret.expose())?;
             let n = tx
                 .execute(
@@ -711,10 +727,25 @@ fn apply(
         WriteOp::AddUsers { users, created_by } => {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO user (domain, name, display_name, email, status, password_hash,
-                   created_by, created_at, updated_at, ou_path, ou_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
+                   created_by, created_at, updated_at, ou_path, ou_key, name_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)",
+            )?;
+            let mut alike = tx.prepare_cached(
+                "SELECT name FROM user WHERE domain = ?1 AND name_key = ?2 AND name <> ?3 LIMIT 1",
             )?;
             for u in users {
+                // A name that looks like an existing one (case, script, composition) is
+                // refused: people would take one for the other.
+                let key = names::key(&u.name);
+                if let Some(existing) = alike
+                    .query_row(params![u.domain, key, u.name], |r| r.get::<_, String>(0))
+                    .optional()?
+                {
+                    return Err(StoreError::Conflict(format!(
+                        "user {}\\{} looks like the existing user {existing}",
+                        u.domain, u.name
+                    )));
+                }
                 stmt.execute(params![
                     u.domain,
                     u.name,
@@ -725,7 +756,8 @@ fn apply(
                     created_by,
                     now,
                     u.ou_path,
-                    u.ou_path.as_deref().and_then(canonical_dn)
+                    u.ou_path.as_deref().and_then(canonical_dn),
+                    key
                 ])
                 .map_err(|e| {
                     conflict(e, || {
@@ -817,6 +849,44 @@ fn apply(
             Ok(1)
         }
     }
+}
+
+/// A client's address must not be another client's, nor overlap another's network —
+/// unless it lies strictly inside it and that was asked for — so that every source
+/// address belongs to exactly one client. Decided here, against committed rows, so that
+/// two concurrent additions cannot both take one address.
+fn check_address_free(
+    tx: &Connection,
+    address: &str,
+    except: Option<&str>,
+    allow_more_specific: bool,
+) -> Result<(), StoreError> {
+    let Ok(new) = address.parse::<IpNet>() else {
+        return Err(StoreError::Conflict(format!(
+            "`{address}` is not an address"
+        )));
+    };
+    let mut stmt = tx.prepare_cached("SELECT name, address FROM radius_client")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (name, other) = row?;
+        if except.is_some_and(|e| e.eq_ignore_ascii_case(&name)) {
+            continue;
+        }
+        let Ok(other_net) = other.parse::<IpNet>() else {
+            continue;
+        };
+        if !new.overlaps(&other_net) {
+            continue;
+        }
+        let nested = other_net.covers(&new) && other_net != new;
+        if !(nested && allow_more_specific) {
+            return Err(StoreError::Conflict(format!(
+                "address {address} overlaps another client's ({other})"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// RFC 2866 Acct-Status-Type values.

@@ -11,7 +11,7 @@ use super::service::{DirectoryService, SyncError, Trigger};
 use crate::audit::{AuditEvent, EventKind, Outcome, Tags};
 use crate::directory::schedule::{Backoff, Schedule};
 use crate::store::{Store, WriteOp};
-use crate::time::{UnixTime, now_micros, now_unix};
+use crate::time::UnixTime;
 
 const TICK: Duration = Duration::from_secs(5);
 
@@ -61,7 +61,7 @@ pub async fn run(
         let Ok(dirs) = store.directories() else {
             continue;
         };
-        let now = now_unix();
+        let now = service.clock().now_unix();
         for d in dirs {
             let Some(schedule) = d
                 .spec
@@ -91,9 +91,8 @@ pub async fn run(
 }
 
 async fn scheduled_run(service: &DirectoryService, store: &Store, name: &str) {
-    let started = now_unix();
     let event = |outcome: Outcome, detail: serde_json::Value| AuditEvent {
-        time_micros: now_micros(),
+        time_micros: service.clock().now_micros(),
         kind: EventKind::System,
         actor: "scheduler".into(),
         operation: "directory.sync".into(),
@@ -109,7 +108,7 @@ async fn scheduled_run(service: &DirectoryService, store: &Store, name: &str) {
     };
     let result: Result<(), SyncError> = async {
         let prepared = service
-            .prepare(name, Trigger::Scheduled, None, false, &|pages, entries| {
+            .prepare_run(name, Trigger::Scheduled, None, false, &|pages, entries| {
                 tracing::debug!(directory = %name, pages, entries, "sync progress");
             })
             .await?;
@@ -130,9 +129,6 @@ async fn scheduled_run(service: &DirectoryService, store: &Store, name: &str) {
             return;
         }
         tracing::warn!(directory = %name, error = %e, "scheduled sync failed; will retry with backoff");
-        service
-            .record_failure(name, Trigger::Scheduled, started, &e)
-            .await;
         let ev = event(Outcome::Failed, serde_json::json!({"error": e.to_string()}));
         ev.log();
         if let Err(err) = store.write(vec![WriteOp::Audit(ev)]).await {

@@ -19,7 +19,7 @@ use crate::directory::plan::{Guard, Mode, PlanError, SyncPlan, plan};
 use crate::directory::spec::DirectorySpec;
 use crate::store::directory::{DirectoryOp, DirectoryRecord, SyncRunRecord};
 use crate::store::{Store, StoreError, WriteOp};
-use crate::time::{UnixTime, now_unix};
+use crate::time::{Clock, UnixTime};
 use crate::tls::client::TlsError;
 
 /// Changes listed in a preview or sync reply; the counts always cover all of them.
@@ -105,6 +105,7 @@ pub struct TestReport {
 pub struct DirectoryService {
     store: Store,
     running: Arc<Mutex<HashMap<String, Arc<Progress>>>>,
+    clock: Arc<dyn Clock>,
 }
 
 fn key(name: &str) -> String {
@@ -113,10 +114,43 @@ fn key(name: &str) -> String {
 
 impl DirectoryService {
     #[must_use]
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
             running: Arc::new(Mutex::new(HashMap::new())),
+            clock,
+        }
+    }
+
+    /// The clock runs are timed and planned by.
+    #[must_use]
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// [`prepare`](Self::prepare) for a run that will be applied: a run that fails before
+    /// anything is applied is recorded as such (one that never started — an unknown
+    /// directory, one already running — is not).
+    ///
+    /// # Errors
+    /// As `prepare`.
+    pub async fn prepare_run(
+        &self,
+        name: &str,
+        trigger: Trigger,
+        mode: Option<Mode>,
+        force: bool,
+        on_progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Prepared, SyncError> {
+        let started = self.clock.now_unix();
+        match self.prepare(name, trigger, mode, force, on_progress).await {
+            Ok(p) => Ok(p),
+            Err(e) => {
+                if !matches!(e, SyncError::NotFound(_) | SyncError::AlreadyRunning(_)) {
+                    self.record_failure(name, trigger, started, &e).await;
+                }
+                Err(e)
+            }
         }
     }
 
@@ -216,7 +250,7 @@ impl DirectoryService {
         let rec = self.record(name)?;
         let spec = rec.spec.clone();
         let progress = Arc::new(Progress::default());
-        let now = now_unix();
+        let now = self.clock.now_unix();
         progress
             .started_at
             .store(u64::try_from(now).unwrap_or(0), Ordering::Relaxed);
@@ -329,7 +363,7 @@ impl DirectoryService {
                 Mode::Incremental => "incremental".into(),
             },
             started_at: now,
-            ended_at: now_unix(),
+            ended_at: self.clock.now_unix(),
             entries: i64::try_from(total).unwrap_or(i64::MAX),
             added: i64::try_from(c.added).unwrap_or(i64::MAX),
             updated: i64::try_from(c.updated).unwrap_or(i64::MAX),
@@ -360,7 +394,7 @@ impl DirectoryService {
     }
 
     /// Records a run that failed before anything was applied.
-    pub async fn record_failure(
+    async fn record_failure(
         &self,
         name: &str,
         trigger: Trigger,
@@ -371,7 +405,7 @@ impl DirectoryService {
             name,
             trigger.as_str(),
             started_at,
-            now_unix(),
+            self.clock.now_unix(),
             error.to_string(),
         );
         if let Err(e) = self

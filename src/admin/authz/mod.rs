@@ -1,18 +1,25 @@
 //! The authorization choke point. [`decide`] is pure: given who asks, what the command
-//! requires and the facts of its target (loaded read-only beforehand), it returns a
-//! [`Permit`] or a [`Denied`] that says what was missing. Only `admin::server::dispatch`
-//! calls it, and only this module can make a permit.
+//! requires, the facts of its target (loaded read-only beforehand) and the gate (lockdown
+//! and the role hierarchy), it returns an [`Authorized`] command holding a [`Permit`], or
+//! a [`Denied`] that says what was missing. Everything that can refuse a command on who
+//! asks is here — operations, scope, ownership, lockdown and anti-escalation — and only
+//! `admin::dispatch` calls it. Only this module can make a permit.
 
+pub mod escalation;
 mod permit;
 pub mod role;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-pub use permit::{AuditSlot, Authorized, Permit};
+pub use permit::{Authorized, Permit};
 
 use super::command::{Command, Requirement, Target};
 use crate::model::operation::{Family, Operation};
+use crate::model::role::{RoleDef, StoredRole};
 use crate::model::scope::{AccessLevel, ComputerScope, UserScope, in_site_scope, in_user_scope};
+
+/// Roles by lower-cased name, as stored.
+pub type RoleMap = HashMap<String, StoredRole>;
 
 /// An administrator's effective rights, already resolved through the role hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +35,7 @@ impl Rights {
     #[must_use]
     pub fn super_admin() -> Self {
         Self {
-            role: "Super Administrator".into(),
+            role: crate::model::role::SUPER_ADMINISTRATOR.into(),
             ops: Operation::ALL
                 .iter()
                 .map(|o| (*o, AccessLevel::All))
@@ -37,6 +44,12 @@ impl Rights {
             computer_scope: ComputerScope::Everything,
         }
     }
+
+    /// Whether these rights reach everything: no scope to cut anything to.
+    #[must_use]
+    pub fn is_global(&self) -> bool {
+        self.user_scope == UserScope::Everything && self.computer_scope == ComputerScope::Everything
+    }
 }
 
 /// Who is asking.
@@ -44,9 +57,25 @@ impl Rights {
 pub struct Actor {
     /// Administrator name (what `created_by` records).
     pub name: String,
-    /// How it reached us, for the audit trail: `root`, `root as alice`, `uid 1000`.
+    /// The administrator's stable id; `None` for the break-glass accounts.
+    pub admin_id: Option<i64>,
+    /// How it reached us, for the audit trail: `root`, `root as alice`, `alice (uid 1000)`.
     pub via: String,
     pub rights: Rights,
+}
+
+/// What a role command changes, worked out from its arguments before deciding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    /// The role as it will be stored.
+    pub proposed: RoleDef,
+    /// The restrictions this command sets, and nothing else: what it grants.
+    pub granted: RoleDef,
+    /// The parent this command sets (always on create).
+    pub new_parent: Option<String>,
+    /// The version of the role the edit started from (`None` on create): the store
+    /// refuses the edit if the role changed since.
+    pub base_version: Option<i64>,
 }
 
 /// What authorization needs to know about an existing target.
@@ -60,6 +89,17 @@ pub struct TargetFacts {
     /// For roles and administrators: whether the target lies strictly below the actor's
     /// role (nobody edits their own role, a peer's or a superior's).
     pub below_actor: bool,
+    /// For `role create` and `role edit`.
+    pub role_change: Option<RoleChange>,
+    /// For `admin add` and `admin set-role`: the role to be assigned.
+    pub assign: Option<String>,
+}
+
+/// What holds for every command at the moment of deciding.
+#[derive(Debug, Clone, Copy)]
+pub struct Gate<'a> {
+    pub lockdown: bool,
+    pub roles: &'a RoleMap,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +121,10 @@ pub enum Denied {
     NotBelow { what: String, role: String },
     #[error("permission denied: the appliance is locked down (system.lockdown is required)")]
     LockedDown,
+    /// Granting or assigning more than the actor holds, or touching the Super
+    /// Administrator role.
+    #[error("permission denied: {0}")]
+    Escalation(String),
 }
 
 impl Denied {
@@ -105,7 +149,8 @@ impl Rights {
         in_site_scope(&self.computer_scope, site)
     }
 
-    fn can_read(&self, family: Family) -> bool {
+    #[must_use]
+    pub fn can_read(&self, family: Family) -> bool {
         self.ops.contains_key(&Operation::ReportView)
             || self.ops.keys().any(|o| family.contains(*o))
     }
@@ -119,22 +164,35 @@ pub fn decide(
     actor: &Actor,
     command: Command,
     facts: &TargetFacts,
-    audit: AuditSlot,
+    gate: &Gate<'_>,
 ) -> Result<Authorized<Command>, Denied> {
-    check(actor, &command.requirement(), facts)?;
-    Ok(Authorized::new(command, Permit::new(actor.clone(), audit)))
+    check(actor, &command.requirement(), facts, gate)?;
+    Ok(Authorized::new(command, Permit::new(actor.clone())))
 }
 
 /// The same decision as [`decide`], without a permit: for `role explain`.
 ///
 /// # Errors
 /// The [`Denied`] that `decide` would return.
-pub fn explain(actor: &Actor, req: &Requirement, facts: &TargetFacts) -> Result<(), Denied> {
-    check(actor, req, facts)
+pub fn explain(
+    actor: &Actor,
+    req: &Requirement,
+    facts: &TargetFacts,
+    gate: &Gate<'_>,
+) -> Result<(), Denied> {
+    check(actor, req, facts, gate)
 }
 
-fn check(actor: &Actor, req: &Requirement, facts: &TargetFacts) -> Result<(), Denied> {
+fn check(
+    actor: &Actor,
+    req: &Requirement,
+    facts: &TargetFacts,
+    gate: &Gate<'_>,
+) -> Result<(), Denied> {
     let rights = &actor.rights;
+    if gate.lockdown && !rights.ops.contains_key(&Operation::SystemLockdown) {
+        return Err(Denied::LockedDown);
+    }
     if let Some(family) = req.read_family
         && !rights.can_read(family)
     {
@@ -203,9 +261,10 @@ fn check(actor: &Actor, req: &Requirement, facts: &TargetFacts) -> Result<(), De
                     role: rights.role.clone(),
                 });
             }
-            check_owner(actor, own_only, facts)
+            check_owner(actor, own_only, facts)?;
+            check_escalation(actor, facts, gate)
         }
-        Target::NewRole(_) => Ok(()),
+        Target::NewRole(_) | Target::NewAdmin(_) => check_escalation(actor, facts, gate),
         Target::Site(name) => {
             let what = format!("site {name}");
             if !facts.exists {
@@ -269,6 +328,22 @@ fn check_owner(
     }
 }
 
+/// Anti-escalation for role and administrator commands (see [`escalation`]).
+fn check_escalation(actor: &Actor, facts: &TargetFacts, gate: &Gate<'_>) -> Result<(), Denied> {
+    let mine = &actor.rights;
+    if let Some(change) = &facts.role_change {
+        escalation::check_not_super(&change.proposed.name)?;
+        if let Some(parent) = &change.new_parent {
+            escalation::check_parent(&mine.role, parent, gate.roles)?;
+        }
+        escalation::check_grants(mine, &change.granted)?;
+    }
+    if let Some(role) = &facts.assign {
+        escalation::check_assign(&mine.role, role, gate.roles)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,9 +352,42 @@ mod tests {
     fn actor(rights: Rights) -> Actor {
         Actor {
             name: "alice".into(),
+            admin_id: Some(1),
             via: "test".into(),
             rights,
         }
+    }
+
+    fn gate() -> Gate<'static> {
+        static NO_ROLES: std::sync::LazyLock<RoleMap> = std::sync::LazyLock::new(RoleMap::new);
+        Gate {
+            lockdown: false,
+            roles: &NO_ROLES,
+        }
+    }
+
+    #[test]
+    fn lockdown_is_decided_here() {
+        let mut r = Rights::super_admin();
+        let show = Command::parse("client.list", json!({})).unwrap();
+        let locked = Gate {
+            lockdown: true,
+            ..gate()
+        };
+        assert!(
+            decide(
+                &actor(r.clone()),
+                show.clone(),
+                &TargetFacts::default(),
+                &locked
+            )
+            .is_ok()
+        );
+        r.ops.remove(&Operation::SystemLockdown);
+        assert_eq!(
+            decide(&actor(r), show, &TargetFacts::default(), &locked).unwrap_err(),
+            Denied::LockedDown
+        );
     }
 
     fn facts(site: &str, created_by: &str) -> TargetFacts {
@@ -295,8 +403,8 @@ mod tests {
     fn super_admin_may_do_anything_that_exists() {
         let a = actor(Rights::super_admin());
         let cmd = Command::parse("client.delete", json!({"name":"x"})).unwrap();
-        assert!(decide(&a, cmd.clone(), &facts("HQ", "bob"), AuditSlot::default()).is_ok());
-        let err = decide(&a, cmd, &TargetFacts::default(), AuditSlot::default()).unwrap_err();
+        assert!(decide(&a, cmd.clone(), &facts("HQ", "bob"), &gate()).is_ok());
+        let err = decide(&a, cmd, &TargetFacts::default(), &gate()).unwrap_err();
         assert_eq!(err.to_string(), "client x not found");
     }
 
@@ -311,33 +419,25 @@ mod tests {
         let a = actor(r.clone());
         let del = Command::parse("client.delete", json!({"name":"x"})).unwrap();
         assert_eq!(
-            decide(&a, del, &facts("HQ", "alice"), AuditSlot::default()).unwrap_err(),
+            decide(&a, del, &facts("HQ", "alice"), &gate()).unwrap_err(),
             Denied::MissingOperation {
                 missing: "radius.client.delete"
             }
         );
         let edit = Command::parse("client.edit", json!({"name":"x"})).unwrap();
-        assert!(
-            decide(
-                &a,
-                edit.clone(),
-                &facts("HQ", "alice"),
-                AuditSlot::default()
-            )
-            .is_ok()
-        );
+        assert!(decide(&a, edit.clone(), &facts("HQ", "alice"), &gate()).is_ok());
         assert!(matches!(
-            decide(&a, edit.clone(), &facts("HQ", "bob"), AuditSlot::default()).unwrap_err(),
+            decide(&a, edit.clone(), &facts("HQ", "bob"), &gate()).unwrap_err(),
             Denied::NotOwner { .. }
         ));
         assert!(matches!(
-            decide(&a, edit, &facts("Branch", "alice"), AuditSlot::default()).unwrap_err(),
+            decide(&a, edit, &facts("Branch", "alice"), &gate()).unwrap_err(),
             Denied::OutOfScope { .. }
         ));
         r.ops.clear();
         let show = Command::parse("client.show", json!({"name":"x"})).unwrap();
         assert_eq!(
-            decide(&actor(r), show, &facts("HQ", "alice"), AuditSlot::default()).unwrap_err(),
+            decide(&actor(r), show, &facts("HQ", "alice"), &gate()).unwrap_err(),
             Denied::CannotRead
         );
     }
@@ -395,7 +495,7 @@ mod tests {
             ou in proptest::option::of(proptest::prop_oneof![proptest::strategy::Just("ou=East,ou=Sales,dc=corp"), proptest::strategy::Just("ou=Ops,dc=corp")]),
             mine in proptest::bool::ANY,
         ) {
-            let a = Actor { name: "alice".into(), via: "t".into(), rights: rights.clone() };
+            let a = Actor { name: "alice".into(), admin_id: Some(1), via: "t".into(), rights: rights.clone() };
             let creator = if mine { "alice" } else { "bob" };
             let client_facts = TargetFacts { exists: true, created_by: Some(creator.into()), site: Some(site.into()), ..TargetFacts::default() };
             let user_facts = TargetFacts { exists: true, created_by: Some(creator.into()), domain: Some(domain.into()), ou_path: ou.map(String::from), ..TargetFacts::default() };
@@ -408,7 +508,7 @@ mod tests {
                 (Command::parse("user.show", json!({"user": format!("{domain}\\u")})).unwrap(), &user_facts, rights.can_see_user(domain, ou)),
             ] {
                 let req = cmd.requirement();
-                let allowed = decide(&a, cmd, facts, AuditSlot::default()).is_ok();
+                let allowed = decide(&a, cmd, facts, &gate()).is_ok();
                 if allowed {
                     proptest::prop_assert!(in_scope, "allowed an out-of-scope target");
                     for op in req.all_of {

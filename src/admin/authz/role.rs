@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::Rights;
 use crate::model::operation::BUNDLES;
-use crate::model::role::{MAX_DEPTH, RoleDef, SUPER_ADMINISTRATOR};
+use crate::model::role::{MAX_DEPTH, RoleDef, SUPER_ADMINISTRATOR, StoredRole};
 use crate::model::scope::{AccessLevel, ComputerScope, UserScope, ou_within};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,9 +114,9 @@ impl RoleLookup for HashMap<String, RoleDef> {
     }
 }
 
-impl<T> RoleLookup for HashMap<String, (RoleDef, T)> {
+impl RoleLookup for HashMap<String, StoredRole> {
     fn role(&self, lower_name: &str) -> Option<&RoleDef> {
-        self.get(lower_name).map(|(d, _)| d)
+        self.get(lower_name).map(|r| &r.def)
     }
 }
 
@@ -250,6 +250,7 @@ mod tests {
             user_scope: None,
             computer_scope: sites
                 .map(|s| ComputerScope::Sites(s.iter().map(|x| (*x).to_string()).collect())),
+            requires_scope: false,
         }
     }
 
@@ -370,8 +371,8 @@ mod tests {
             let lvl = |own: bool| if own { AccessLevel::Own } else { AccessLevel::All };
             let to_ops = |m: &BTreeMap<usize, bool>| m.iter().map(|(i, o)| (Operation::ALL[*i], lvl(*o))).collect::<BTreeMap<_, _>>();
             let mut roles = builtin_roles();
-            roles.push(RoleDef { name: "P".into(), parent: Some(SUPER_ADMINISTRATOR.into()), description: String::new(), ops: Some(to_ops(&parent_ops)), user_scope: Some(parent_scope), computer_scope: None });
-            roles.push(RoleDef { name: "C".into(), parent: Some("P".into()), description: String::new(), ops: child_ops.as_ref().map(to_ops), user_scope: child_scope, computer_scope: None });
+            roles.push(RoleDef { name: "P".into(), parent: Some(SUPER_ADMINISTRATOR.into()), description: String::new(), ops: Some(to_ops(&parent_ops)), user_scope: Some(parent_scope), computer_scope: None, requires_scope: false });
+            roles.push(RoleDef { name: "C".into(), parent: Some("P".into()), description: String::new(), ops: child_ops.as_ref().map(to_ops), user_scope: child_scope, computer_scope: None, requires_scope: false });
             let m = map(roles);
             let p = effective(&m, "P").unwrap();
             let c = effective(&m, "C").unwrap();

@@ -1,11 +1,15 @@
+//! RADIUS clients. Every source address belongs to one client: an address that equals or
+//! overlaps another client's is refused, naming the holder when the caller may see it;
+//! only an address strictly inside another client's network is accepted, when asked for
+//! (`--allow-overlap`, audited) by someone whose scope covers both. A scoped administrator
+//! uses only addresses inside its site's subnets when the site has any.
+
 use serde_json::{Value, json};
 
 use super::{AdminError, HandlerResult};
-use crate::admin::authz::Permit;
 use crate::admin::command::{ClientAddArgs, ClientEditArgs};
-use crate::admin::server::AdminContext;
-use crate::model::cidr::IpNet;
-use crate::model::{ClientRecord, ClientSpec, Secret};
+use crate::admin::context::Call;
+use crate::model::{ClientRecord, ClientSpec, IpNet, Secret};
 use crate::store::WriteOp;
 
 /// RFC 2865 asks for secrets of at least 16 octets; shorter ones are refused outright
@@ -17,17 +21,16 @@ fn check_name(name: &str) -> Result<(), AdminError> {
     super::check_name("client", name)
 }
 
-fn check_address(address: &str) -> Result<String, AdminError> {
-    address
+fn check_address(address: &str) -> Result<(IpNet, String), AdminError> {
+    let net = address
         .parse::<IpNet>()
-        .map(|n| {
-            if n.is_host() {
-                n.addr().to_string()
-            } else {
-                n.to_string()
-            }
-        })
-        .map_err(|e| AdminError::invalid(e.to_string()))
+        .map_err(|e| AdminError::invalid(e.to_string()))?;
+    let text = if net.is_host() {
+        net.addr().to_string()
+    } else {
+        net.to_string()
+    };
+    Ok((net, text))
 }
 
 /// The secret as typed (one trailing line break dropped), and a warning when it is short.
@@ -45,14 +48,68 @@ fn check_secret(given: &Secret) -> Result<(Secret, Option<String>), AdminError> 
 }
 
 /// Clients belong to a site: the appliance's own, or one created with `site add`.
-fn check_site(ctx: &AdminContext, site: &str) -> Result<(), AdminError> {
-    if site.eq_ignore_ascii_case(&ctx.site) || ctx.store.site(site)?.is_some() {
+fn check_site(call: &Call<'_>, site: &str) -> Result<(), AdminError> {
+    if call.read().site_exists(site)? {
         Ok(())
     } else {
         Err(AdminError::invalid(format!(
             "site: no site named {site} (gatehousectl site add {site})"
         )))
     }
+}
+
+/// The address rules of the module documentation. Returns whether the address lies
+/// inside another client's network (to be allowed explicitly).
+fn check_address_use(
+    call: &Call<'_>,
+    net: &IpNet,
+    site: &str,
+    except: Option<&str>,
+    allow_overlap: bool,
+) -> Result<bool, AdminError> {
+    let read = call.read();
+    let rights = &call.permit().actor().rights;
+    if !rights.is_global()
+        && let Some(s) = read.site(site)?
+        && !s.subnets.is_empty()
+    {
+        let inside = s
+            .subnets
+            .iter()
+            .filter_map(|n| n.parse::<IpNet>().ok())
+            .any(|n| n.covers(net));
+        if !inside {
+            return Err(AdminError::denied(format!(
+                "permission denied: {net} is outside site {site}'s subnets ({})",
+                s.subnets.join(", ")
+            )));
+        }
+    }
+    let mut nested = false;
+    for o in read.overlapping(net, except)? {
+        let holder = o.name.as_ref().map_or_else(
+            || "a client outside your scope".to_string(),
+            |n| format!("client {n}"),
+        );
+        if !(o.more_specific && allow_overlap) {
+            let hint = if o.more_specific {
+                " (a more specific client inside it needs --allow-overlap)"
+            } else {
+                ""
+            };
+            return Err(AdminError::conflict(format!(
+                "address {net} overlaps {holder} ({}){hint}",
+                o.address
+            )));
+        }
+        if o.name.is_none() {
+            return Err(AdminError::denied(format!(
+                "permission denied: {net} lies inside {holder}; only an administrator whose scope covers both may add it"
+            )));
+        }
+        nested = true;
+    }
+    Ok(nested)
 }
 
 fn view(c: &ClientRecord) -> Value {
@@ -68,61 +125,58 @@ fn view(c: &ClientRecord) -> Value {
     })
 }
 
-pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: ClientAddArgs) -> HandlerResult {
+fn committed(call: &Call<'_>, name: &str) -> HandlerResult {
+    let client = call
+        .read()
+        .client(name)?
+        .ok_or_else(|| AdminError::not_found(format!("client {name}")))?;
+    Ok(json!({"client": view(&client)}))
+}
+
+pub(super) async fn add(call: &Call<'_>, a: ClientAddArgs) -> HandlerResult {
     check_name(&a.name)?;
-    let address = check_address(&a.address)?;
+    let (net, address) = check_address(&a.address)?;
     let (secret, warning) = check_secret(&a.secret)?;
-    if let Some(site) = &a.site {
-        check_site(ctx, site)?;
+    let site = a
+        .site
+        .clone()
+        .unwrap_or_else(|| call.read().default_site().to_string());
+    check_site(call, &site)?;
+    let nested = check_address_use(call, &net, &site, None, a.allow_overlap)?;
+    if nested {
+        call.annotate("overlap_allowed", json!(true));
     }
     let spec = ClientSpec {
         name: a.name.clone(),
         address,
         secret,
-        site: a.site.clone().unwrap_or_else(|| ctx.site.clone()),
+        site,
         require_message_authenticator: a.require_message_authenticator.unwrap_or(true),
         rate_limit: a.rate_limit.filter(|r| *r > 0),
     };
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::AddClient {
-                spec,
-                created_by: permit.actor().name.clone(),
-            }],
-        )
-        .await?;
-    ctx.reload_clients()?;
-    let client = ctx
-        .store
-        .client(&a.name)?
-        .ok_or_else(|| AdminError::not_found(format!("client {}", a.name)))?;
-    Ok(json!({"client": view(&client), "warnings": warning.into_iter().collect::<Vec<_>>()}))
+    call.commit(vec![WriteOp::AddClient {
+        spec,
+        created_by: call.actor_name().to_string(),
+        allow_more_specific: nested,
+    }])
+    .await?;
+    let mut out = committed(call, &a.name)?;
+    out["warnings"] = json!(warning.into_iter().collect::<Vec<_>>());
+    Ok(out)
 }
 
-pub(super) fn list(ctx: &AdminContext, permit: &Permit) -> HandlerResult {
-    let rights = &permit.actor().rights;
-    let clients: Vec<Value> = ctx
-        .store
-        .clients()?
-        .iter()
-        .filter(|c| rights.can_see_site(&c.site))
-        .map(view)
-        .collect();
+pub(super) fn list(call: &Call<'_>) -> HandlerResult {
+    let clients: Vec<Value> = call.read().clients()?.iter().map(view).collect();
     Ok(json!({"clients": clients}))
 }
 
-pub(super) fn show(ctx: &AdminContext, _permit: &Permit, name: &str) -> HandlerResult {
-    let c = ctx
-        .store
-        .client(name)?
-        .ok_or_else(|| AdminError::not_found(format!("client {name}")))?;
-    Ok(json!({"client": view(&c)}))
+pub(super) fn show(call: &Call<'_>, name: &str) -> HandlerResult {
+    committed(call, name)
 }
 
-pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: ClientEditArgs) -> HandlerResult {
-    let current = ctx
-        .store
+pub(super) async fn edit(call: &Call<'_>, a: ClientEditArgs) -> HandlerResult {
+    let current = call
+        .read()
         .client(&a.name)?
         .ok_or_else(|| AdminError::not_found(format!("client {}", a.name)))?;
     let mut warnings = Vec::new();
@@ -136,14 +190,24 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: ClientEditArgs)
         }
         None => current.secret.clone(),
     };
+    let site = a.site.clone().unwrap_or(current.site.clone());
+    if a.site.is_some() {
+        check_site(call, &site)?;
+    }
+    let (net, address) = match &a.address {
+        Some(addr) => check_address(addr)?,
+        None => check_address(&current.address)?,
+    };
+    let nested = if a.address.is_some() || a.site.is_some() {
+        check_address_use(call, &net, &site, Some(&current.name), a.allow_overlap)?
+    } else {
+        false
+    };
     let spec = ClientSpec {
         name: name.clone(),
-        address: match &a.address {
-            Some(addr) => check_address(addr)?,
-            None => current.address.clone(),
-        },
+        address,
         secret,
-        site: a.site.clone().unwrap_or(current.site.clone()),
+        site,
         require_message_authenticator: a
             .require_message_authenticator
             .unwrap_or(current.require_message_authenticator),
@@ -153,35 +217,22 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: ClientEditArgs)
             None => current.rate_limit,
         },
     };
-    if let Some(site) = &a.site {
-        check_site(ctx, site)?;
-    }
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::UpdateClient {
-                current_name: a.name.clone(),
-                spec,
-            }],
-        )
-        .await?;
-    ctx.reload_clients()?;
-    let c = ctx
-        .store
-        .client(&name)?
-        .ok_or_else(|| AdminError::not_found(format!("client {name}")))?;
-    Ok(json!({"client": view(&c), "warnings": warnings}))
+    call.commit(vec![WriteOp::UpdateClient {
+        current_name: a.name.clone(),
+        spec,
+        // An unchanged address keeps whatever overlap it was allowed.
+        allow_more_specific: nested || a.address.is_none(),
+    }])
+    .await?;
+    let mut out = committed(call, &name)?;
+    out["warnings"] = json!(warnings);
+    Ok(out)
 }
 
-pub(super) async fn delete(ctx: &AdminContext, permit: &Permit, name: &str) -> HandlerResult {
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::DeleteClient {
-                name: name.to_string(),
-            }],
-        )
-        .await?;
-    ctx.reload_clients()?;
+pub(super) async fn delete(call: &Call<'_>, name: &str) -> HandlerResult {
+    call.commit(vec![WriteOp::DeleteClient {
+        name: name.to_string(),
+    }])
+    .await?;
     Ok(json!({"deleted": name}))
 }

@@ -1,18 +1,24 @@
+//! Directory connections and their syncs.
+//!
+//! The stored bind password only ever goes where it was given for: changing where a
+//! directory connects (its URLs, TLS, trusted CAs or bind DN) needs the bind password
+//! again, so that nobody who may edit a directory can point it at their own server and
+//! collect the password. `ldap://` without StartTLS is refused unless accepted with
+//! `--insecure-plaintext`, and then warned about.
+
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::{AdminError, HandlerResult, Progress};
-use crate::admin::authz::Permit;
+use super::{AdminError, HandlerResult};
 use crate::admin::command::{DeleteDirectoryArgs, DirectoryArgs, SyncArgs};
+use crate::admin::context::Call;
 use crate::admin::proto::ErrorCode;
-use crate::admin::server::AdminContext;
 use crate::directory::plan::Mode;
 use crate::directory::spec::DirectorySpec;
 use crate::model::Secret;
 use crate::store::WriteOp;
 use crate::store::directory::{DirectoryOp, DirectoryRecord};
 use crate::sync::service::{SyncError, Trigger};
-use crate::time::now_unix;
 
 impl From<SyncError> for AdminError {
     fn from(e: SyncError) -> Self {
@@ -32,17 +38,22 @@ impl From<SyncError> for AdminError {
     }
 }
 
+const PLAINTEXT_WARNING: &str =
+    "passwords reach this directory in the clear (ldap:// without StartTLS)";
+
 fn view(d: &DirectoryRecord) -> Value {
     let s = &d.spec;
     json!({
         "name": s.name,
         "urls": s.urls,
         "starttls": s.starttls,
+        "insecure_plaintext": s.insecure_plaintext,
         "ca_certs": s.ca_certs,
         "bind_dn": s.bind_dn,
         "base_dns": s.base_dns,
         "user_filter": s.user_filter,
         "ous": s.ous,
+        "upn_suffixes": s.upn_suffixes,
         "attributes": s.attributes,
         "page_size": s.page_size,
         "connect_timeout_secs": s.connect_timeout_secs,
@@ -78,8 +89,10 @@ fn merge(mut spec: DirectorySpec, a: &DirectoryArgs) -> DirectorySpec {
     put(&mut spec.attributes.groups, a.groups_attribute.as_ref());
     put(&mut spec.attributes.disabled, a.disabled_flag.as_ref());
     put(&mut spec.starttls, a.starttls.as_ref());
+    put(&mut spec.insecure_plaintext, a.insecure_plaintext.as_ref());
     put(&mut spec.ca_certs, a.ca_certs.as_ref());
     put(&mut spec.ous, a.ous.as_ref());
+    put(&mut spec.upn_suffixes, a.upn_suffixes.as_ref());
     put(&mut spec.page_size, a.page_size.as_ref());
     put(
         &mut spec.connect_timeout_secs,
@@ -102,18 +115,71 @@ fn merge(mut spec: DirectorySpec, a: &DirectoryArgs) -> DirectorySpec {
     spec
 }
 
-fn check_certs(ctx: &AdminContext, spec: &DirectorySpec) -> Result<(), AdminError> {
+/// The spec's named CAs exist, and its UPN suffixes are no other directory's suffix or
+/// name.
+fn check_spec(call: &Call<'_>, spec: &DirectorySpec) -> Result<(), AdminError> {
+    spec.validate()
+        .map_err(|e| AdminError::invalid(e.to_string()))?;
+    let read = call.read();
     for c in &spec.ca_certs {
-        if ctx.store.cert(c)?.is_none() {
+        if read.cert(c)?.is_none() {
             return Err(AdminError::invalid(format!(
                 "ca: no trusted certificate named {c} (see `gatehousectl cert list`)"
             )));
         }
     }
+    for other in read.all_directories()? {
+        if other.spec.name.eq_ignore_ascii_case(&spec.name) {
+            continue;
+        }
+        for suffix in &spec.upn_suffixes {
+            if other.spec.name.eq_ignore_ascii_case(suffix)
+                || other
+                    .spec
+                    .upn_suffixes
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(suffix))
+            {
+                return Err(AdminError::conflict(format!(
+                    "upn_suffix: {suffix} already names another directory"
+                )));
+            }
+        }
+    }
     Ok(())
 }
 
-pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -> HandlerResult {
+fn bind_password(a: &DirectoryArgs) -> Option<Secret> {
+    a.bind_password
+        .as_ref()
+        .map(|p| Secret::from_text(p.expose_str().unwrap_or_default()))
+        .filter(|p| !p.is_empty())
+}
+
+fn shown(call: &Call<'_>, d: &DirectoryRecord) -> Result<Value, AdminError> {
+    let mut v = view(d);
+    v["users"] = json!(call.read().domain_user_count(&d.spec.name)?);
+    Ok(v)
+}
+
+fn find_directory(call: &Call<'_>, name: &str) -> Result<DirectoryRecord, AdminError> {
+    call.read()
+        .directory(name)?
+        .ok_or_else(|| AdminError::not_found(format!("directory {name}")))
+}
+
+pub(super) fn show(call: &Call<'_>, name: &str) -> HandlerResult {
+    let d = find_directory(call, name)?;
+    let warnings: Vec<&str> = d
+        .spec
+        .is_plaintext()
+        .then_some(PLAINTEXT_WARNING)
+        .into_iter()
+        .collect();
+    Ok(json!({"directory": shown(call, &d)?, "warnings": warnings}))
+}
+
+pub(super) async fn add(call: &Call<'_>, a: DirectoryArgs) -> HandlerResult {
     let spec = merge(
         DirectorySpec {
             name: a.name.clone(),
@@ -121,35 +187,23 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -
         },
         &a,
     );
-    spec.validate()
-        .map_err(|e| AdminError::invalid(e.to_string()))?;
-    check_certs(ctx, &spec)?;
-    let pw = a
-        .bind_password
-        .as_ref()
-        .map(|p| Secret::from_text(p.expose_str().unwrap_or_default()))
-        .unwrap_or_default();
-    if pw.is_empty() {
+    check_spec(call, &spec)?;
+    let Some(pw) = bind_password(&a) else {
         return Err(AdminError::invalid(
             "bind_password: required (--bind-password-file)",
         ));
-    }
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::Directory(DirectoryOp::AddDirectory {
-                spec: spec.clone(),
-                bind_password: pw,
-                created_by: permit.actor().name.clone(),
-            })],
-        )
-        .await?;
-    ctx.radius.invalidate_directories();
-    show(ctx, &spec.name)
+    };
+    call.commit(vec![WriteOp::Directory(DirectoryOp::AddDirectory {
+        spec: spec.clone(),
+        bind_password: pw,
+        created_by: call.actor_name().to_string(),
+    })])
+    .await?;
+    show(call, &spec.name)
 }
 
-pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) -> HandlerResult {
-    let current = find_directory(ctx, &a.name)?;
+pub(super) async fn edit(call: &Call<'_>, a: DirectoryArgs) -> HandlerResult {
+    let current = find_directory(call, &a.name)?;
     if a.new_name
         .as_ref()
         .is_some_and(|n| !n.eq_ignore_ascii_case(&current.spec.name))
@@ -159,60 +213,42 @@ pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: DirectoryArgs) 
         ));
     }
     let spec = merge(current.spec.clone(), &a);
-    spec.validate()
-        .map_err(|e| AdminError::invalid(e.to_string()))?;
-    check_certs(ctx, &spec)?;
-    let bind_password = a
-        .bind_password
-        .as_ref()
-        .map(|p| Secret::from_text(p.expose_str().unwrap_or_default()));
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::Directory(DirectoryOp::UpdateDirectory {
-                current_name: current.spec.name.clone(),
-                spec: spec.clone(),
-                bind_password,
-            })],
-        )
-        .await?;
-    ctx.radius.invalidate_directories();
-    show(ctx, &spec.name)
+    check_spec(call, &spec)?;
+    let bind_password = bind_password(&a);
+    let old = &current.spec;
+    let moved = spec.urls != old.urls
+        || spec.starttls != old.starttls
+        || spec.ca_certs != old.ca_certs
+        || spec.bind_dn != old.bind_dn;
+    if moved && bind_password.is_none() {
+        return Err(AdminError::invalid(
+            "bind_password: changing where the directory connects (--url, --starttls, --ca, --bind-dn) needs the bind password again (--bind-password-file)",
+        ));
+    }
+    call.commit(vec![WriteOp::Directory(DirectoryOp::UpdateDirectory {
+        current_name: current.spec.name.clone(),
+        spec: spec.clone(),
+        bind_password,
+    })])
+    .await?;
+    show(call, &spec.name)
 }
 
-pub(super) fn list(ctx: &AdminContext, permit: &Permit) -> HandlerResult {
-    let rights = &permit.actor().rights;
-    let dirs: Vec<Value> = ctx
-        .store
+pub(super) fn list(call: &Call<'_>) -> HandlerResult {
+    let read = call.read();
+    let dirs: Vec<Value> = read
         .directories()?
         .iter()
-        .filter(|d| rights.can_see_user(&d.spec.name, None))
-        .map(|d| {
-            let mut v = view(d);
-            v["users"] = json!(ctx.store.domain_user_count(&d.spec.name).unwrap_or(0));
-            v
-        })
-        .collect();
+        .map(|d| shown(call, d))
+        .collect::<Result<_, _>>()?;
     Ok(json!({"directories": dirs}))
 }
 
-fn find_directory(ctx: &AdminContext, name: &str) -> Result<DirectoryRecord, AdminError> {
-    ctx.store
-        .directory(name)?
-        .ok_or_else(|| AdminError::not_found(format!("directory {name}")))
-}
-
-pub(super) fn show(ctx: &AdminContext, name: &str) -> HandlerResult {
-    let d = find_directory(ctx, name)?;
-    let mut v = view(&d);
-    v["users"] = json!(ctx.store.domain_user_count(&d.spec.name)?);
-    Ok(json!({"directory": v}))
-}
-
-pub(super) fn status(ctx: &AdminContext, name: &str) -> HandlerResult {
-    let d = find_directory(ctx, name)?;
-    let runs = ctx.store.sync_runs(&d.spec.name, 20)?;
-    let running = ctx.directories.progress(name).map(|p| {
+pub(super) fn status(call: &Call<'_>, name: &str) -> HandlerResult {
+    let d = find_directory(call, name)?;
+    let read = call.read();
+    let runs = read.sync_runs(&d.spec.name, 20)?;
+    let running = call.context().sync.progress(name).map(|p| {
         use std::sync::atomic::Ordering;
         json!({
             "entries": p.entries.load(Ordering::Relaxed),
@@ -220,13 +256,23 @@ pub(super) fn status(ctx: &AdminContext, name: &str) -> HandlerResult {
             "started_at": p.started_at.load(Ordering::Relaxed),
         })
     });
-    Ok(
-        json!({"directory": d.spec.name, "running": running, "users": ctx.store.domain_user_count(&d.spec.name)?, "runs": runs}),
-    )
+    let warnings: Vec<&str> = d
+        .spec
+        .is_plaintext()
+        .then_some(PLAINTEXT_WARNING)
+        .into_iter()
+        .collect();
+    Ok(json!({
+        "directory": d.spec.name,
+        "running": running,
+        "users": read.domain_user_count(&d.spec.name)?,
+        "runs": runs,
+        "warnings": warnings,
+    }))
 }
 
-pub(super) async fn test(ctx: &AdminContext, name: &str) -> HandlerResult {
-    let report = ctx.directories.test(name).await.map_err(|e| match e {
+pub(super) async fn test(call: &Call<'_>, name: &str) -> HandlerResult {
+    let report = call.context().sync.test(name).await.map_err(|e| match e {
         SyncError::NotFound(_) | SyncError::Store(_) => AdminError::from(e),
         other => AdminError {
             code: ErrorCode::Internal,
@@ -247,81 +293,50 @@ fn plan_json(p: &crate::directory::plan::SyncPlan, entries: usize, applied: bool
     })
 }
 
-pub(super) async fn preview(
-    ctx: &AdminContext,
-    a: &SyncArgs,
-    progress: &Progress,
-) -> HandlerResult {
-    let mode = Some(if a.incremental {
+fn mode(a: &SyncArgs) -> Option<Mode> {
+    Some(if a.incremental {
         Mode::Incremental
     } else {
         Mode::Full
-    });
+    })
+}
+
+/// What a sync would do; with `force`, what a forced one would (past the threshold).
+pub(super) async fn preview(call: &Call<'_>, a: &SyncArgs) -> HandlerResult {
     let report =
-        |pages: u64, entries: u64| progress.send(json!({"pages": pages, "entries": entries}));
-    let prepared = ctx
-        .directories
-        .prepare(&a.name, Trigger::Preview, mode, a.force, &report)
+        |pages: u64, entries: u64| call.progress(json!({"pages": pages, "entries": entries}));
+    let prepared = call
+        .context()
+        .sync
+        .prepare(&a.name, Trigger::Preview, mode(a), a.force, &report)
         .await?;
     Ok(plan_json(&prepared.plan, prepared.entries, false))
 }
 
-pub(super) async fn sync(
-    ctx: &AdminContext,
-    permit: &Permit,
-    a: &SyncArgs,
-    progress: &Progress,
-) -> HandlerResult {
-    let mode = Some(if a.incremental {
-        Mode::Incremental
-    } else {
-        Mode::Full
-    });
-    let started = now_unix();
+pub(super) async fn sync(call: &Call<'_>, a: &SyncArgs) -> HandlerResult {
     let report =
-        |pages: u64, entries: u64| progress.send(json!({"pages": pages, "entries": entries}));
-    let mut prepared = match ctx
-        .directories
-        .prepare(&a.name, Trigger::Manual, mode, a.force, &report)
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => {
-            if !matches!(e, SyncError::NotFound(_) | SyncError::AlreadyRunning(_)) {
-                ctx.directories
-                    .record_failure(&a.name, Trigger::Manual, started, &e)
-                    .await;
-            }
-            return Err(e.into());
-        }
-    };
-    permit
-        .commit(&ctx.store, std::mem::take(&mut prepared.ops))
+        |pages: u64, entries: u64| call.progress(json!({"pages": pages, "entries": entries}));
+    let mut prepared = call
+        .context()
+        .sync
+        .prepare_run(&a.name, Trigger::Manual, mode(a), a.force, &report)
         .await?;
+    call.commit(std::mem::take(&mut prepared.ops)).await?;
     Ok(plan_json(&prepared.plan, prepared.entries, true))
 }
 
-pub(super) async fn delete(
-    ctx: &AdminContext,
-    permit: &Permit,
-    a: &DeleteDirectoryArgs,
-) -> HandlerResult {
+pub(super) async fn delete(call: &Call<'_>, a: &DeleteDirectoryArgs) -> HandlerResult {
     if !a.confirmed {
         return Err(AdminError::invalid(
             "deleting a directory removes all its users: confirm with --yes",
         ));
     }
-    let count = ctx.store.domain_user_count(&a.name)?;
-    permit.annotate("users_removed", json!(count));
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::Directory(DirectoryOp::DeleteDirectory {
-                name: a.name.clone(),
-            })],
-        )
-        .await?;
-    ctx.radius.invalidate_directories();
+    let count = call.read().domain_user_count(&a.name)?;
+    call.annotate("users_removed", json!(count));
+    call.commit(vec![WriteOp::Directory(DirectoryOp::DeleteDirectory {
+        name: a.name.clone(),
+    })])
+    .await?;
     Ok(json!({"deleted": a.name, "users_removed": count}))
 }
 

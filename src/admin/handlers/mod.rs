@@ -1,5 +1,6 @@
-//! Command handlers, one file per noun. Each receives an [`Authorized`] command — proof
-//! that the dispatcher decided — and reaches the store through it.
+//! Command handlers, one file per noun. Each gets its command's arguments and a [`Call`]
+//! — made by the dispatcher only for an authorized command — through which it reads (cut
+//! to the permit's scope) and commits (with the request's audit record).
 
 mod audit;
 mod cert;
@@ -13,10 +14,9 @@ mod user;
 
 use serde_json::Value;
 
-use super::authz::Authorized;
 use super::command::Command;
+use super::context::Call;
 use super::proto::ErrorCode;
-use super::server::AdminContext;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,27 @@ impl AdminError {
         Self {
             code: ErrorCode::NotFound,
             message: format!("{what} not found"),
+        }
+    }
+
+    pub(crate) fn conflict(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::Conflict,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn denied(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::PermissionDenied,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::Internal,
+            message: message.into(),
         }
     }
 }
@@ -97,66 +118,61 @@ impl Progress {
 }
 
 /// Routes an authorized command to its handler.
-pub async fn run(
-    auth: Authorized<Command>,
-    ctx: &AdminContext,
-    progress: &Progress,
-) -> HandlerResult {
-    let (command, permit) = auth.into_parts();
+pub(super) async fn run(command: Command, call: &Call<'_>) -> HandlerResult {
     match command {
-        Command::Status(_) => status::status(ctx, &permit),
-        Command::ClientAdd(a) => client::add(ctx, &permit, a).await,
-        Command::ClientList(_) => client::list(ctx, &permit),
-        Command::ClientShow(a) => client::show(ctx, &permit, &a.name),
-        Command::ClientEdit(a) => client::edit(ctx, &permit, a).await,
-        Command::ClientDelete(a) => client::delete(ctx, &permit, &a.name).await,
-        Command::UserAdd(a) => user::add(ctx, &permit, a).await,
-        Command::UserImport(a) => user::import(ctx, &permit, a).await,
-        Command::UserList(a) => user::list(ctx, &permit, &a),
-        Command::UserShow(a) => user::show(ctx, &a.user),
-        Command::UserEdit(a) => user::edit(ctx, &permit, a).await,
-        Command::UserEnable(a) => user::set_status(ctx, &permit, &a.user, true).await,
-        Command::UserDisable(a) => user::set_status(ctx, &permit, &a.user, false).await,
-        Command::UserDelete(a) => user::delete(ctx, &permit, &a.user).await,
-        Command::UserSetPassword(a) => user::set_password(ctx, &permit, a).await,
-        Command::AuditList(a) => audit::list(ctx, &permit, &a),
-        Command::AuditVerify(_) => audit::verify(ctx),
-        Command::DirectoryAdd(a) => directory::add(ctx, &permit, a).await,
-        Command::DirectoryEdit(a) => directory::edit(ctx, &permit, a).await,
-        Command::DirectoryList(_) => directory::list(ctx, &permit),
-        Command::DirectoryShow(a) => directory::show(ctx, &a.name),
-        Command::DirectoryStatus(a) => directory::status(ctx, &a.name),
-        Command::DirectoryTest(a) => directory::test(ctx, &a.name).await,
-        Command::DirectoryPreview(a) => directory::preview(ctx, &a, progress).await,
-        Command::DirectorySync(a) => directory::sync(ctx, &permit, &a, progress).await,
-        Command::DirectoryDelete(a) => directory::delete(ctx, &permit, &a).await,
-        Command::CertTrust(a) => cert::trust(ctx, &permit, a).await,
-        Command::CertList(_) => cert::list(ctx),
-        Command::CertShow(a) => cert::show(ctx, &a.name),
-        Command::CertDelete(a) => cert::delete(ctx, &permit, &a.name).await,
-        Command::PendingImport(a) => pending::import(ctx, &permit, &a.csv).await,
-        Command::PendingList(_) => pending::list(ctx, &permit),
-        Command::PendingUpdate(a) => pending::update(ctx, &permit, a).await,
-        Command::PendingDelete(a) => pending::delete(ctx, &permit, &a.user).await,
-        Command::PendingApprove(a) => pending::approve(ctx, &permit, &a.user).await,
+        Command::Status(_) => status::status(call),
+        Command::ClientAdd(a) => client::add(call, a).await,
+        Command::ClientList(_) => client::list(call),
+        Command::ClientShow(a) => client::show(call, &a.name),
+        Command::ClientEdit(a) => client::edit(call, a).await,
+        Command::ClientDelete(a) => client::delete(call, &a.name).await,
+        Command::UserAdd(a) => user::add(call, a).await,
+        Command::UserImport(a) => user::import(call, a).await,
+        Command::UserList(a) => user::list(call, &a),
+        Command::UserShow(a) => user::show(call, &a.user),
+        Command::UserEdit(a) => user::edit(call, a).await,
+        Command::UserEnable(a) => user::set_status(call, &a.user, true).await,
+        Command::UserDisable(a) => user::set_status(call, &a.user, false).await,
+        Command::UserDelete(a) => user::delete(call, &a.user).await,
+        Command::UserSetPassword(a) => user::set_password(call, a).await,
+        Command::AuditList(a) => audit::list(call, &a),
+        Command::AuditVerify(_) => audit::verify(call),
+        Command::DirectoryAdd(a) => directory::add(call, a).await,
+        Command::DirectoryEdit(a) => directory::edit(call, a).await,
+        Command::DirectoryList(_) => directory::list(call),
+        Command::DirectoryShow(a) => directory::show(call, &a.name),
+        Command::DirectoryStatus(a) => directory::status(call, &a.name),
+        Command::DirectoryTest(a) => directory::test(call, &a.name).await,
+        Command::DirectoryPreview(a) => directory::preview(call, &a).await,
+        Command::DirectorySync(a) => directory::sync(call, &a).await,
+        Command::DirectoryDelete(a) => directory::delete(call, &a).await,
+        Command::CertTrust(a) => cert::trust(call, a).await,
+        Command::CertList(_) => cert::list(call),
+        Command::CertShow(a) => cert::show(call, &a.name),
+        Command::CertDelete(a) => cert::delete(call, &a.name).await,
+        Command::PendingImport(a) => pending::import(call, &a.csv).await,
+        Command::PendingList(_) => pending::list(call),
+        Command::PendingUpdate(a) => pending::update(call, a).await,
+        Command::PendingDelete(a) => pending::delete(call, &a.user).await,
+        Command::PendingApprove(a) => pending::approve(call, &a.user).await,
         Command::RoleOps(_) => role::ops(),
-        Command::RoleList(_) => role::list(ctx),
-        Command::RoleShow(a) => role::show(ctx, &a.name),
-        Command::RoleCreate(a) => role::create(ctx, &permit, a).await,
-        Command::RoleEdit(a) => role::edit(ctx, &permit, a).await,
-        Command::RoleDelete(a) => role::delete(ctx, &permit, &a.name).await,
-        Command::RoleExplain(a) => role::explain(ctx, &a),
-        Command::AdminList(_) => role::admin_list(ctx),
-        Command::AdminAdd(a) => role::admin_add(ctx, &permit, a).await,
-        Command::AdminSetRole(a) => role::admin_set_role(ctx, &permit, a).await,
-        Command::AdminDisable(a) => role::admin_set_enabled(ctx, &permit, &a.name, false).await,
-        Command::AdminEnable(a) => role::admin_set_enabled(ctx, &permit, &a.name, true).await,
-        Command::AdminRemove(a) => role::admin_remove(ctx, &permit, &a.name).await,
-        Command::SiteAdd(a) => site::add(ctx, &permit, a).await,
-        Command::SiteList(_) => site::list(ctx, &permit),
-        Command::SiteShow(a) => site::show(ctx, &a.name),
-        Command::SiteEdit(a) => site::edit(ctx, &permit, a).await,
-        Command::SiteDelete(a) => site::delete(ctx, &permit, &a.name).await,
-        Command::SystemLockdown(a) => site::lockdown(ctx, &permit, a.on).await,
+        Command::RoleList(_) => role::list(call),
+        Command::RoleShow(a) => role::show(call, &a.name),
+        Command::RoleCreate(_) => role::create(call).await,
+        Command::RoleEdit(_) => role::edit(call).await,
+        Command::RoleDelete(a) => role::delete(call, &a.name).await,
+        Command::RoleExplain(a) => role::explain(call, &a),
+        Command::AdminList(_) => role::admin_list(call),
+        Command::AdminAdd(a) => role::admin_add(call, a).await,
+        Command::AdminSetRole(a) => role::admin_set_role(call, a).await,
+        Command::AdminDisable(a) => role::admin_set_enabled(call, &a.name, false).await,
+        Command::AdminEnable(a) => role::admin_set_enabled(call, &a.name, true).await,
+        Command::AdminRemove(a) => role::admin_remove(call, &a.name).await,
+        Command::SiteAdd(a) => site::add(call, a).await,
+        Command::SiteList(_) => site::list(call),
+        Command::SiteShow(a) => site::show(call, &a.name),
+        Command::SiteEdit(a) => site::edit(call, a).await,
+        Command::SiteDelete(a) => site::delete(call, &a.name).await,
+        Command::SystemLockdown(a) => site::lockdown(call, a.on).await,
     }
 }

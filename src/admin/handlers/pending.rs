@@ -3,11 +3,11 @@
 use serde_json::{Value, json};
 
 use super::{AdminError, HandlerResult};
-use crate::admin::authz::Permit;
 use crate::admin::command::{PendingUpdateArgs, parse_user};
-use crate::admin::server::AdminContext;
+use crate::admin::context::Call;
+use crate::model::names;
+use crate::model::user_ref::is_domain_syntax;
 use crate::model::{NewUser, UserRecord, UserStatus};
-use crate::store::WriteOp;
 
 const MAX_ROWS: usize = 100_000;
 
@@ -81,20 +81,27 @@ pub(crate) fn parse_csv(text: &str) -> Result<Vec<NewUser>, String> {
         }
         let get = |c: Option<usize>| c.and_then(|c| f.get(c)).filter(|v| !v.is_empty()).cloned();
         let name = get(Some(user_col)).ok_or_else(|| format!("line {n}: empty username"))?;
-        if name
-            .chars()
-            .any(|c| c.is_control() || c == '\\' || c == '@')
-            || name.len() > 253
-        {
-            return Err(format!("line {n}: `{name}` is not a valid user name"));
-        }
+        let name = names::normalise("user", &name, 253, &['\\', '@', ':'])
+            .map_err(|e| format!("line {n}: {e}"))?;
         let domain = get(col("domain")).unwrap_or_else(|| crate::model::LOCAL_DOMAIN.into());
+        if !is_domain_syntax(&domain) {
+            return Err(format!(
+                "line {n}: `{domain}` is not a domain (letters, digits, `-`, `_` or `.`)"
+            ));
+        }
+        if let Some(ou) = get(col("ou"))
+            && crate::model::scope::canonical_dn(&ou).is_none()
+        {
+            return Err(format!(
+                "line {n}: `{ou}` is not an OU DN such as ou=Sales,dc=corp"
+            ));
+        }
         if let Some(email) = get(col("email"))
             && !email.contains('@')
         {
             return Err(format!("line {n}: `{email}` is not an e-mail address"));
         }
-        if !seen.insert((domain.to_lowercase(), name.to_lowercase())) {
+        if !seen.insert((domain.to_lowercase(), names::key(&name))) {
             return Err(format!("line {n}: {domain}\\{name} appears twice"));
         }
         out.push(NewUser {
@@ -118,71 +125,48 @@ pub(crate) fn parse_csv(text: &str) -> Result<Vec<NewUser>, String> {
     Ok(out)
 }
 
-pub(super) async fn import(ctx: &AdminContext, permit: &Permit, csv: &str) -> HandlerResult {
+pub(super) async fn import(call: &Call<'_>, csv: &str) -> HandlerResult {
     let users = parse_csv(csv).map_err(AdminError::invalid)?;
-    let rights = &permit.actor().rights;
+    let rights = &call.permit().actor().rights;
     if let Some(u) = users
         .iter()
         .find(|u| !rights.can_see_user(&u.domain, u.ou_path.as_deref()))
     {
-        return Err(AdminError {
-            code: crate::admin::proto::ErrorCode::PermissionDenied,
-            message: format!(
-                "permission denied: {}\\{} is outside your scope",
-                u.domain, u.name
-            ),
-        });
+        return Err(AdminError::denied(format!(
+            "permission denied: {}\\{} is outside your scope",
+            u.domain, u.name
+        )));
     }
-    super::user::commit_imported(ctx, permit, users).await
+    super::user::commit_imported(call, users).await
 }
 
-pub(super) fn list(ctx: &AdminContext, permit: &Permit) -> HandlerResult {
-    let rights = &permit.actor().rights;
-    let users: Vec<Value> = ctx
-        .store
-        .pending_users()?
-        .iter()
-        .filter(|u| rights.can_see_user(&u.domain, u.ou_path.as_deref()))
-        .map(view)
-        .collect();
+pub(super) fn list(call: &Call<'_>) -> HandlerResult {
+    let users: Vec<Value> = call.read().pending()?.iter().map(view).collect();
     Ok(json!({"users": users}))
 }
 
-fn find_pending(ctx: &AdminContext, user: &str) -> Result<UserRecord, AdminError> {
+fn find_pending(call: &Call<'_>, user: &str) -> Result<UserRecord, AdminError> {
     let (d, n) = parse_user(user);
-    match ctx.store.user(&d, &n)? {
+    match call.read().user(&d, &n)? {
         Some(u) if u.status == UserStatus::Pending => Ok(u),
         Some(_) => Err(AdminError::invalid(format!("user {d}\\{n} is not pending"))),
         None => Err(AdminError::not_found(format!("user {d}\\{n}"))),
     }
 }
 
-pub(super) async fn update(
-    ctx: &AdminContext,
-    permit: &Permit,
-    a: PendingUpdateArgs,
-) -> HandlerResult {
-    let u = find_pending(ctx, &a.user)?;
-    super::user::update_fields(ctx, permit, &u, a.display_name, a.email).await?;
-    Ok(json!({"user": view(&find_pending(ctx, &a.user)?)}))
+pub(super) async fn update(call: &Call<'_>, a: PendingUpdateArgs) -> HandlerResult {
+    let u = find_pending(call, &a.user)?;
+    super::user::update_fields(call, &u, a.display_name, a.email).await?;
+    Ok(json!({"user": view(&find_pending(call, &a.user)?)}))
 }
 
-pub(super) async fn delete(ctx: &AdminContext, permit: &Permit, user: &str) -> HandlerResult {
-    super::user::delete_record(ctx, permit, &find_pending(ctx, user)?).await
+pub(super) async fn delete(call: &Call<'_>, user: &str) -> HandlerResult {
+    super::user::delete_record(call, &find_pending(call, user)?).await
 }
 
-pub(super) async fn approve(ctx: &AdminContext, permit: &Permit, user: &str) -> HandlerResult {
-    let u = find_pending(ctx, user)?;
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::SetUserStatus {
-                domain: u.domain.clone(),
-                name: u.name.clone(),
-                status: UserStatus::Active,
-            }],
-        )
-        .await?;
+pub(super) async fn approve(call: &Call<'_>, user: &str) -> HandlerResult {
+    let u = find_pending(call, user)?;
+    super::user::set_user_status(call, &u, UserStatus::Active).await?;
     Ok(json!({"approved": format!("{}\\{}", u.domain, u.name)}))
 }
 

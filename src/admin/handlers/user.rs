@@ -1,16 +1,21 @@
 use serde_json::{Value, json};
 
 use super::{AdminError, HandlerResult};
-use crate::admin::authz::Permit;
 use crate::admin::command::{
     SetPasswordArgs, UserAddArgs, UserEditArgs, UserImportArgs, UserListArgs, parse_user,
 };
-use crate::admin::server::AdminContext;
+use crate::admin::context::Call;
 use crate::auth::password;
+use crate::model::names;
 use crate::model::{LOCAL_DOMAIN, NewUser, UserChanges, UserRecord, UserStatus};
 use crate::store::WriteOp;
 
 const MAX_IMPORT: usize = 1_000_000;
+
+/// Most users one list returns; `--offset` pages through the rest.
+pub(super) const MAX_LIST: u32 = 10_000;
+/// Users a list returns when no limit is given.
+const DEFAULT_LIST: u32 = 1_000;
 
 fn view(u: &UserRecord) -> Value {
     json!({
@@ -29,18 +34,10 @@ fn view(u: &UserRecord) -> Value {
     })
 }
 
-fn check_user_name(name: &str) -> Result<(), AdminError> {
-    if name.is_empty()
-        || name.len() > 253
-        || name
-            .chars()
-            .any(|c| c.is_control() || c == '\\' || c == '@' || c == ':')
-    {
-        return Err(AdminError::invalid(format!(
-            "user name `{name}`: 1-253 characters, no control characters, `\\`, `@` or `:`"
-        )));
-    }
-    Ok(())
+/// A local user's name: NFC, no surrounding spaces, no control or invisible characters,
+/// none of `\\`, `@` or `:` (they separate domains and import fields).
+fn check_user_name(name: &str) -> Result<String, AdminError> {
+    Ok(names::normalise("user", name, 253, &['\\', '@', ':'])?)
 }
 
 fn check_local(domain: &str) -> Result<(), AdminError> {
@@ -75,10 +72,10 @@ fn hash_from(password: Option<&str>, hash: Option<&str>) -> Result<Option<String
     }
 }
 
-pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: UserAddArgs) -> HandlerResult {
+pub(super) async fn add(call: &Call<'_>, a: UserAddArgs) -> HandlerResult {
     let (domain, name) = parse_user(&a.user);
     check_local(&domain)?;
-    check_user_name(&name)?;
+    let name = check_user_name(&name)?;
     let hash = {
         let pw = a.password.and_then(|s| s.expose_str().map(str::to_string));
         let h = a
@@ -98,17 +95,13 @@ pub(super) async fn add(ctx: &AdminContext, permit: &Permit, a: UserAddArgs) -> 
         password_hash: hash,
         ou_path: None,
     };
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::AddUsers {
-                users: vec![user],
-                created_by: permit.actor().name.clone(),
-            }],
-        )
-        .await?;
-    let u = ctx
-        .store
+    call.commit(vec![WriteOp::AddUsers {
+        users: vec![user],
+        created_by: call.actor_name().to_string(),
+    }])
+    .await?;
+    let u = call
+        .read()
         .user(LOCAL_DOMAIN, &name)?
         .ok_or_else(|| AdminError::not_found(format!("user {name}")))?;
     Ok(json!({"user": view(&u)}))
@@ -129,17 +122,16 @@ fn parse_import(text: &str) -> Result<Vec<(String, String)>, AdminError> {
                 "line {n}: expected `name:hash`"
             )));
         };
-        let name = name.trim();
-        check_user_name(name)
+        let name = check_user_name(name.trim())
             .map_err(|e| AdminError::invalid(format!("line {n}: {}", e.message)))?;
         password::check_hash(hash.trim())
             .map_err(|e| AdminError::invalid(format!("line {n}: {e}")))?;
-        if !seen.insert(name.to_ascii_lowercase()) {
+        if !seen.insert(names::key(&name)) {
             return Err(AdminError::invalid(format!(
-                "line {n}: user {name} appears twice"
+                "line {n}: user {name} appears twice (or looks like another line's)"
             )));
         }
-        out.push((name.to_string(), hash.trim().to_string()));
+        out.push((name, hash.trim().to_string()));
         if out.len() > MAX_IMPORT {
             return Err(AdminError::invalid(format!(
                 "line {n}: more than {MAX_IMPORT} users in one import"
@@ -152,11 +144,7 @@ fn parse_import(text: &str) -> Result<Vec<(String, String)>, AdminError> {
     Ok(out)
 }
 
-pub(super) async fn import(
-    ctx: &AdminContext,
-    permit: &Permit,
-    a: UserImportArgs,
-) -> HandlerResult {
+pub(super) async fn import(call: &Call<'_>, a: UserImportArgs) -> HandlerResult {
     let domain = a.domain.unwrap_or_else(|| LOCAL_DOMAIN.into());
     check_local(&domain)?;
     let text = a.lines.expose_str().unwrap_or_default().to_string();
@@ -175,48 +163,43 @@ pub(super) async fn import(
             ou_path: None,
         })
         .collect();
-    commit_imported(ctx, permit, users).await
+    commit_imported(call, users).await
 }
 
 /// Adds imported `users` in one job with the request's audit record; shared with the
 /// pending-user import.
-pub(super) async fn commit_imported(
-    ctx: &AdminContext,
-    permit: &Permit,
-    users: Vec<NewUser>,
-) -> HandlerResult {
+pub(super) async fn commit_imported(call: &Call<'_>, users: Vec<NewUser>) -> HandlerResult {
     let count = users.len();
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::AddUsers {
-                users,
-                created_by: permit.actor().name.clone(),
-            }],
-        )
-        .await?;
+    call.commit(vec![WriteOp::AddUsers {
+        users,
+        created_by: call.actor_name().to_string(),
+    }])
+    .await?;
     Ok(json!({"imported": count}))
 }
 
-pub(super) fn list(ctx: &AdminContext, permit: &Permit, a: &UserListArgs) -> HandlerResult {
-    let rights = &permit.actor().rights;
-    let users: Vec<Value> = ctx
-        .store
-        .users(
-            a.domain.as_deref(),
-            &rights.user_scope,
-            a.limit.unwrap_or(1000),
-        )?
-        .iter()
-        .map(view)
-        .collect();
-    Ok(json!({"users": users}))
+pub(super) fn list(call: &Call<'_>, a: &UserListArgs) -> HandlerResult {
+    let limit = a.limit.unwrap_or(DEFAULT_LIST);
+    if limit > MAX_LIST {
+        return Err(AdminError::invalid(format!(
+            "limit: at most {MAX_LIST} users at a time (page with --offset)"
+        )));
+    }
+    let offset = a.offset.unwrap_or(0);
+    let (users, total) = call.read().users(a.domain.as_deref(), limit, offset)?;
+    let shown = users.len();
+    let users: Vec<Value> = users.iter().map(view).collect();
+    Ok(json!({
+        "users": users,
+        "total": total,
+        "offset": offset,
+        "more": u64::from(offset) + (shown as u64) < total,
+    }))
 }
 
 /// Changes a user's descriptive fields (shared by `user edit` and `pending update`).
 pub(super) async fn update_fields(
-    ctx: &AdminContext,
-    permit: &Permit,
+    call: &Call<'_>,
     u: &UserRecord,
     display_name: Option<String>,
     email: Option<String>,
@@ -226,108 +209,89 @@ pub(super) async fn update_fields(
             "nothing to change: give --display-name or --email",
         ));
     }
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::UpdateUser {
-                domain: u.domain.clone(),
-                name: u.name.clone(),
-                changes: UserChanges {
-                    display_name,
-                    email,
-                },
-            }],
-        )
-        .await?;
+    call.commit(vec![WriteOp::UpdateUser {
+        domain: u.domain.clone(),
+        name: u.name.clone(),
+        changes: UserChanges {
+            display_name,
+            email,
+        },
+    }])
+    .await?;
     Ok(())
 }
 
-fn find(ctx: &AdminContext, user: &str) -> Result<UserRecord, AdminError> {
+pub(super) fn find(call: &Call<'_>, user: &str) -> Result<UserRecord, AdminError> {
     let (domain, name) = parse_user(user);
-    ctx.store
+    call.read()
         .user(&domain, &name)?
         .ok_or_else(|| AdminError::not_found(format!("user {domain}\\{name}")))
 }
 
-pub(super) fn show(ctx: &AdminContext, user: &str) -> HandlerResult {
-    Ok(json!({"user": view(&find(ctx, user)?)}))
+pub(super) fn show(call: &Call<'_>, user: &str) -> HandlerResult {
+    Ok(json!({"user": view(&find(call, user)?)}))
 }
 
-pub(super) async fn edit(ctx: &AdminContext, permit: &Permit, a: UserEditArgs) -> HandlerResult {
-    let u = find(ctx, &a.user)?;
-    update_fields(ctx, permit, &u, a.display_name, a.email).await?;
-    show(ctx, &a.user)
+pub(super) async fn edit(call: &Call<'_>, a: UserEditArgs) -> HandlerResult {
+    let u = find(call, &a.user)?;
+    update_fields(call, &u, a.display_name, a.email).await?;
+    show(call, &a.user)
 }
 
-pub(super) async fn set_status(
-    ctx: &AdminContext,
-    permit: &Permit,
-    user: &str,
-    enable: bool,
-) -> HandlerResult {
-    let u = find(ctx, user)?;
+pub(super) async fn set_status(call: &Call<'_>, user: &str, enable: bool) -> HandlerResult {
+    let u = find(call, user)?;
     let status = if enable {
         UserStatus::Active
     } else {
         UserStatus::Disabled
     };
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::SetUserStatus {
-                domain: u.domain.clone(),
-                name: u.name.clone(),
-                status,
-            }],
-        )
-        .await?;
-    show(ctx, user)
+    set_user_status(call, &u, status).await?;
+    show(call, user)
 }
 
-pub(super) async fn delete(ctx: &AdminContext, permit: &Permit, user: &str) -> HandlerResult {
-    delete_record(ctx, permit, &find(ctx, user)?).await
+/// Sets a user's status with the request's audit record; shared with pending users.
+pub(super) async fn set_user_status(
+    call: &Call<'_>,
+    u: &UserRecord,
+    status: UserStatus,
+) -> Result<(), AdminError> {
+    call.commit(vec![WriteOp::SetUserStatus {
+        domain: u.domain.clone(),
+        name: u.name.clone(),
+        status,
+    }])
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn delete(call: &Call<'_>, user: &str) -> HandlerResult {
+    delete_record(call, &find(call, user)?).await
 }
 
 /// Deletes `u` with the request's audit record; shared with pending users.
-pub(super) async fn delete_record(
-    ctx: &AdminContext,
-    permit: &Permit,
-    u: &UserRecord,
-) -> HandlerResult {
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::DeleteUser {
-                domain: u.domain.clone(),
-                name: u.name.clone(),
-            }],
-        )
-        .await?;
+pub(super) async fn delete_record(call: &Call<'_>, u: &UserRecord) -> HandlerResult {
+    call.commit(vec![WriteOp::DeleteUser {
+        domain: u.domain.clone(),
+        name: u.name.clone(),
+    }])
+    .await?;
     Ok(json!({"deleted": format!("{}\\{}", u.domain, u.name)}))
 }
 
-pub(super) async fn set_password(
-    ctx: &AdminContext,
-    permit: &Permit,
-    a: SetPasswordArgs,
-) -> HandlerResult {
-    let u = find(ctx, &a.user)?;
+pub(super) async fn set_password(call: &Call<'_>, a: SetPasswordArgs) -> HandlerResult {
+    let u = find(call, &a.user)?;
     check_local(&u.domain)?;
     let pw = a.password.expose_str().unwrap_or_default().to_string();
     let hash = tokio::task::spawn_blocking(move || hash_from(Some(&pw), None))
         .await
         .map_err(|_| AdminError::invalid("hashing failed"))??
         .unwrap_or_default();
-    permit
-        .commit(
-            &ctx.store,
-            vec![WriteOp::SetPasswordHash {
-                domain: u.domain.clone(),
-                name: u.name.clone(),
-                hash,
-            }],
-        )
-        .await?;
+    call.commit(vec![WriteOp::SetPasswordHash {
+        domain: u.domain.clone(),
+        name: u.name.clone(),
+        hash,
+    }])
+    .await?;
     Ok(json!({"user": format!("{}\\{}", u.domain, u.name), "password": "set"}))
 }
 

@@ -1,0 +1,344 @@
+//! The facts authorization needs about a command's target, read before deciding: whether
+//! it exists, who created it, where it is (site, domain, OU), whether a role or
+//! administrator lies below the actor, and for role and administrator commands what they
+//! would grant or assign, worked out from their arguments. Read-only; arguments that make
+//! no sense are refused here, before anything is decided.
+
+use std::collections::BTreeMap;
+
+use super::authz::role::{self, RoleLookup as _};
+use super::authz::{Actor, RoleChange, RoleMap, TargetFacts};
+use super::command::{AdminRoleArgs, Command, RoleArgs, Target};
+use super::context::AdminContext;
+use super::handlers::AdminError;
+use crate::model::names;
+use crate::model::operation::Operation;
+use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR};
+use crate::model::scope::{AccessLevel, ComputerScope, UserScope, canonical_dn};
+
+impl From<names::NameError> for AdminError {
+    fn from(e: names::NameError) -> Self {
+        AdminError::invalid(e.to_string())
+    }
+}
+
+/// Longest role and administrator name.
+pub(super) const MAX_NAME: usize = 64;
+
+/// The facts of `command`'s target (`target` is its requirement's).
+///
+/// # Errors
+/// Store failures, and arguments that cannot be understood (an unknown operation, a
+/// parent or site that does not exist).
+pub fn target_facts(
+    ctx: &AdminContext,
+    actor: &Actor,
+    command: &Command,
+    target: &Target,
+    roles: &RoleMap,
+) -> Result<TargetFacts, AdminError> {
+    let store = ctx.store();
+    // Every role but Super Administrator itself lies below Super Administrator: the
+    // Super Administrator may repair even a role whose ancestry a damaged store broke.
+    let actor_is_super = actor.rights.role.eq_ignore_ascii_case(SUPER_ADMINISTRATOR);
+    let below = |role_name: &str| {
+        if actor_is_super {
+            !role_name.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
+        } else {
+            role::is_strictly_below(roles, role_name, &actor.rights.role)
+        }
+    };
+    let mut facts = match target {
+        Target::Role(name) => {
+            roles
+                .get(&name.to_lowercase())
+                .map_or_else(TargetFacts::default, |r| TargetFacts {
+                    exists: true,
+                    created_by: Some(r.created_by.clone()),
+                    below_actor: below(&r.def.name),
+                    ..TargetFacts::default()
+                })
+        }
+        Target::Admin(name) => {
+            store
+                .admin(name)?
+                .map_or_else(TargetFacts::default, |a| TargetFacts {
+                    exists: true,
+                    created_by: Some(a.created_by.clone()),
+                    // The Super Administrator manages every administrator, other super
+                    // administrators included (the last one is protected by the store).
+                    below_actor: actor_is_super || below(&a.role),
+                    ..TargetFacts::default()
+                })
+        }
+        Target::Site(name) => {
+            store
+                .site(name)?
+                .map_or_else(TargetFacts::default, |site| TargetFacts {
+                    exists: true,
+                    created_by: Some(site.created_by),
+                    site: Some(site.name),
+                    ..TargetFacts::default()
+                })
+        }
+        Target::Client(name) | Target::ClientMove { name, .. } => {
+            store
+                .client(name)?
+                .map_or_else(TargetFacts::default, |c| TargetFacts {
+                    exists: true,
+                    created_by: Some(c.created_by),
+                    site: Some(c.site),
+                    ..TargetFacts::default()
+                })
+        }
+        Target::User { domain, name } => {
+            store
+                .user(domain, name)?
+                .map_or_else(TargetFacts::default, |u| TargetFacts {
+                    exists: true,
+                    created_by: Some(u.created_by),
+                    domain: Some(u.domain),
+                    ou_path: u.ou_path,
+                    ..TargetFacts::default()
+                })
+        }
+        Target::Directory(name) => store
+            .directory(name)?
+            .map_or_else(TargetFacts::default, |d| TargetFacts {
+                exists: true,
+                created_by: Some(d.created_by),
+                domain: Some(d.spec.name),
+                ..TargetFacts::default()
+            }),
+        Target::Appliance
+        | Target::Listing
+        | Target::NewClient { .. }
+        | Target::NewUsers { .. }
+        | Target::NewDirectory(_)
+        | Target::NewRole(_)
+        | Target::NewAdmin(_)
+        | Target::NewSite(_) => TargetFacts::default(),
+    };
+    match command {
+        Command::RoleCreate(a) => facts.role_change = Some(role_create(ctx, a, roles)?),
+        Command::RoleEdit(a) if facts.exists => {
+            facts.role_change = Some(role_edit(ctx, a, roles)?);
+        }
+        Command::AdminAdd(a) => facts.assign = Some(assignable(&a.role, roles)?),
+        Command::AdminSetRole(AdminRoleArgs { role, .. }) if facts.exists => {
+            facts.assign = Some(assignable(role, roles)?);
+        }
+        _ => {}
+    }
+    Ok(facts)
+}
+
+/// A role that may be given to an administrator: it exists and is not a template.
+fn assignable(name: &str, roles: &RoleMap) -> Result<String, AdminError> {
+    let def = roles
+        .role(&name.to_lowercase())
+        .ok_or_else(|| AdminError::invalid(format!("role: no role named {name}")))?;
+    if def.requires_scope {
+        return Err(AdminError::invalid(format!(
+            "role: {0} is a template; derive a role for your sites and assign that (gatehousectl role create NAME --parent \"{0}\" --computer-scope SITE --user-scope DOMAIN)",
+            def.name
+        )));
+    }
+    Ok(def.name.clone())
+}
+
+fn role_create(
+    ctx: &AdminContext,
+    a: &RoleArgs,
+    roles: &RoleMap,
+) -> Result<RoleChange, AdminError> {
+    // Whether the name is free (or looks like one taken) is the handler's business,
+    // after the decision: nothing about existing roles is told to who may not know.
+    let name = names::normalise("role", &a.name, MAX_NAME, &[])?;
+    let parent_name = a
+        .parent
+        .as_deref()
+        .ok_or_else(|| AdminError::invalid("parent: required (--parent ROLE)"))?;
+    let parent = roles
+        .role(&parent_name.to_lowercase())
+        .ok_or_else(|| AdminError::invalid(format!("parent: no role named {parent_name}")))?;
+    let mut def = RoleDef {
+        name,
+        parent: Some(parent.name.clone()),
+        description: String::new(),
+        ops: None,
+        user_scope: None,
+        computer_scope: None,
+        requires_scope: false,
+    };
+    apply_args(ctx, a, &mut def)?;
+    // A role derived from a site template names its sites, and reaches the users it
+    // names: nothing when it names none.
+    if parent.requires_scope {
+        if def.computer_scope.is_none() {
+            return Err(AdminError::invalid(format!(
+                "computer_scope: a role derived from {} must name its sites (--computer-scope SITE,…)",
+                parent.name
+            )));
+        }
+        if def.user_scope.is_none() {
+            def.user_scope = Some(UserScope::Domains(Vec::new()));
+        }
+    }
+    let granted = def.clone();
+    Ok(RoleChange {
+        new_parent: def.parent.clone(),
+        proposed: def,
+        granted,
+        base_version: None,
+    })
+}
+
+fn role_edit(ctx: &AdminContext, a: &RoleArgs, roles: &RoleMap) -> Result<RoleChange, AdminError> {
+    let current = roles
+        .get(&a.name.to_lowercase())
+        .ok_or_else(|| AdminError::not_found(format!("role {}", a.name)))?;
+    let mut def = current.def.clone();
+    apply_args(ctx, a, &mut def)?;
+    let mut new_parent = None;
+    if let Some(p) = &a.parent {
+        let parent = roles
+            .role(&p.to_lowercase())
+            .ok_or_else(|| AdminError::invalid(format!("parent: no role named {p}")))?;
+        if parent.name.eq_ignore_ascii_case(&def.name)
+            || role::is_strictly_below(roles, &parent.name, &def.name)
+        {
+            return Err(AdminError::invalid(format!(
+                "parent: {} is {} itself or below it (a role cannot descend from itself)",
+                parent.name, def.name
+            )));
+        }
+        def.parent = Some(parent.name.clone());
+        new_parent = def.parent.clone();
+    }
+    // Only what this edit sets is a grant; restrictions left as they were are not.
+    let granted = RoleDef {
+        ops: a.ops.as_ref().and(def.ops.clone()),
+        user_scope: a.user_scope.as_ref().and(def.user_scope.clone()),
+        computer_scope: a.computer_scope.as_ref().and(def.computer_scope.clone()),
+        ..def.clone()
+    };
+    Ok(RoleChange {
+        proposed: def,
+        granted,
+        new_parent,
+        base_version: Some(current.version),
+    })
+}
+
+/// Sets the restrictions `a` gives on `def`.
+fn apply_args(ctx: &AdminContext, a: &RoleArgs, def: &mut RoleDef) -> Result<(), AdminError> {
+    if let Some(d) = &a.description {
+        def.description.clone_from(d);
+    }
+    if let Some(ops) = &a.ops {
+        def.ops = parse_ops(ops)?;
+    }
+    if let Some(s) = &a.user_scope {
+        def.user_scope = parse_user_scope(s)?;
+    }
+    if let Some(s) = &a.computer_scope {
+        def.computer_scope = parse_computer_scope(ctx, s)?;
+    }
+    Ok(())
+}
+
+/// A restriction list as given: `same` (as the parent), `*` (everything) or items.
+enum ListArg<'a> {
+    Same,
+    All,
+    Items(Vec<&'a str>),
+}
+
+fn list_arg(list: &[String], sep: char) -> ListArg<'_> {
+    if list.len() == 1 && list[0] == "same" {
+        return ListArg::Same;
+    }
+    if list.iter().any(|s| s == "*") {
+        return ListArg::All;
+    }
+    ListArg::Items(
+        list.iter()
+            .flat_map(|s| s.split(sep))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect(),
+    )
+}
+
+fn parse_ops(list: &[String]) -> Result<Option<BTreeMap<Operation, AccessLevel>>, AdminError> {
+    let items = match list_arg(list, ',') {
+        ListArg::Same => return Ok(None),
+        ListArg::All => Operation::ALL.iter().map(|o| o.id()).collect(),
+        ListArg::Items(items) => items,
+    };
+    let mut out = BTreeMap::new();
+    for item in items {
+        let (id, level) = match item.split_once(':') {
+            Some((id, "own")) => (id, AccessLevel::Own),
+            Some((id, "all")) => (id, AccessLevel::All),
+            Some((_, other)) => {
+                return Err(AdminError::invalid(format!(
+                    "ops: access level `{other}` (use :own or :all)"
+                )));
+            }
+            None => (item, AccessLevel::All),
+        };
+        let op = Operation::from_id(id).ok_or_else(|| {
+            AdminError::invalid(format!(
+                "ops: unknown operation `{id}` (see `gatehousectl role ops`)"
+            ))
+        })?;
+        out.insert(op, level);
+    }
+    Ok(Some(out))
+}
+
+fn parse_user_scope(list: &[String]) -> Result<Option<UserScope>, AdminError> {
+    let items = match list_arg(list, ';') {
+        ListArg::Same => return Ok(None),
+        ListArg::All => return Ok(Some(UserScope::Everything)),
+        ListArg::Items(items) => items,
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item.split_once(':') {
+            Some((d, ou)) if !d.is_empty() && canonical_dn(ou).is_some() => {
+                out.push((d.to_string(), Some(ou.to_string())));
+            }
+            Some(_) => {
+                return Err(AdminError::invalid(format!(
+                    "user_scope: `{item}` should be DOMAIN or DOMAIN:OU_DN (an OU such as ou=Sales,dc=corp)"
+                )));
+            }
+            None => out.push((item.to_string(), None)),
+        }
+    }
+    Ok(Some(UserScope::Domains(out)))
+}
+
+fn parse_computer_scope(
+    ctx: &AdminContext,
+    list: &[String],
+) -> Result<Option<ComputerScope>, AdminError> {
+    let items = match list_arg(list, ',') {
+        ListArg::Same => return Ok(None),
+        ListArg::All => return Ok(Some(ComputerScope::Everything)),
+        ListArg::Items(items) => items,
+    };
+    let mut sites = Vec::new();
+    for s in items {
+        if !s.eq_ignore_ascii_case(&ctx.site) && ctx.site_record(s)?.is_none() {
+            return Err(AdminError::invalid(format!(
+                "computer_scope: no site named {s} (gatehousectl site add {s})"
+            )));
+        }
+        sites.push(s.to_string());
+    }
+    Ok(Some(ComputerScope::Sites(sites)))
+}
