@@ -242,19 +242,41 @@ impl Config {
                 })?;
             }
         }
-        if self.radius.max_in_flight == 0 {
-            return Err(ConfigError::new(
-                path,
-                "radius.max_in_flight",
-                "must be at least 1",
-            ));
-        }
-        if self.radius.duplicate_cache_entries == 0 {
-            return Err(ConfigError::new(
-                path,
+        // Every number has a range an appliance can honour: a value past it would fail
+        // (or panic) only once the daemon runs, so it is refused here by name.
+        let r = &self.radius;
+        let bounds: [(&str, u64, u64, u64); 7] = [
+            ("radius.max_in_flight", as_u64(r.max_in_flight), 1, 1 << 20),
+            (
                 "radius.duplicate_cache_entries",
-                "must be at least 1",
-            ));
+                as_u64(r.duplicate_cache_entries),
+                1,
+                1 << 24,
+            ),
+            (
+                "radius.duplicate_cache_seconds",
+                r.duplicate_cache_seconds,
+                0,
+                3600,
+            ),
+            (
+                "radius.default_client_rate_limit",
+                u64::from(r.default_client_rate_limit),
+                0,
+                1_000_000,
+            ),
+            ("radius.drain_seconds", r.drain_seconds, 0, 300),
+            ("radius.stale_request_ms", r.stale_request_ms, 100, 60_000),
+            ("auth.hash_workers", as_u64(self.auth.hash_workers), 0, 256),
+        ];
+        for (key, value, min, max) in bounds {
+            if !(min..=max).contains(&value) {
+                return Err(ConfigError::new(
+                    path,
+                    key,
+                    format!("{value} is out of range (allowed {min}..={max})"),
+                ));
+            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(ConfigError::new(
@@ -297,6 +319,10 @@ impl Config {
             .clone()
             .unwrap_or_else(|| self.appliance.state_dir.join("gatehouse.db"))
     }
+}
+
+fn as_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 /// Environment keys that are lists or unknown are refused by name rather than ignored.

@@ -98,7 +98,10 @@ fn samples(ca_b64: &str) -> Vec<(&'static str, Value)> {
         ),
         ("client.list", json!({})),
         ("client.show", json!({"name": "c1"})),
-        ("client.edit", json!({"name": "c1", "rate_limit": 5})),
+        (
+            "client.edit",
+            json!({"name": "c1", "rate_limit": 5, "site": "HQ"}),
+        ),
         ("client.delete", json!({"name": "c1"})),
         (
             "user.add",
@@ -196,14 +199,75 @@ fn samples(ca_b64: &str) -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// Scope settings that leave the sample's target outside (computer scope, user scope).
-fn out_of_scope(target: &Target) -> Option<(&'static str, &'static str)> {
+/// How to put each kind of target beyond the tester's reach while it holds the operation:
+/// the scope to give the role, the request to send instead of the sample (if the sample's
+/// own target cannot be made unreachable by scope), and the refusal expected. Exhaustive,
+/// so a new kind of target cannot be added without saying how it is confined.
+struct Unreachable {
+    computer: &'static str,
+    user: &'static str,
+    args: Option<Value>,
+    code: ErrorCode,
+}
+
+fn unreachable(target: &Target, sample: &Value, read: bool) -> Option<Unreachable> {
+    let scoped = |computer, user, code| Unreachable {
+        computer,
+        user,
+        args: None,
+        code,
+    };
+    let with = |key: &str, value: &str, code| {
+        let mut args = sample.clone();
+        args[key] = json!(value);
+        Unreachable {
+            computer: "*",
+            user: "*",
+            args: Some(args),
+            code,
+        }
+    };
     match target {
-        Target::Client(_) => Some(("Branch", "*")),
-        Target::Site(_) => Some(("HQ", "*")),
-        Target::User { .. } => Some(("*", "OTHER")),
-        Target::Directory(_) => Some(("*", "OTHER")),
-        _ => None,
+        Target::Appliance | Target::Listing => None,
+        // Existing objects out of scope look exactly like missing ones.
+        Target::Client(_) | Target::ClientMove { .. } => {
+            Some(scoped("Branch", "*", ErrorCode::NotFound))
+        }
+        Target::Site(_) => Some(scoped("HQ", "*", ErrorCode::NotFound)),
+        Target::User { .. } | Target::Directory(_) => {
+            Some(scoped("*", "OTHER", ErrorCode::NotFound))
+        }
+        // Creating outside one's scope is refused outright: there is nothing to hide.
+        Target::NewClient { .. } => Some(scoped("Branch", "*", ErrorCode::PermissionDenied)),
+        Target::NewUsers { .. } | Target::NewDirectory(_) => {
+            Some(scoped("*", "OTHER", ErrorCode::PermissionDenied))
+        }
+        Target::NewSite(_) => Some(scoped("HQ", "*", ErrorCode::PermissionDenied)),
+        // Roles and administrators are reachable only below one's own role; reads hide
+        // what is above like the listings do, changes say why they are refused.
+        Target::Role(_) | Target::Admin(_) => {
+            let code = if read {
+                ErrorCode::NotFound
+            } else {
+                ErrorCode::PermissionDenied
+            };
+            let (key, above) = match target {
+                Target::Role(_) => ("name", "Super Administrator"),
+                _ if sample.get("admin").is_some() => ("admin", "tester"),
+                _ => ("name", "tester"),
+            };
+            Some(with(key, above, code))
+        }
+        Target::NewRole(_) => Some(with(
+            "parent",
+            "Super Administrator",
+            ErrorCode::PermissionDenied,
+        )),
+        Target::NewAdmin(_) => Some(with(
+            "role",
+            "Super Administrator",
+            ErrorCode::PermissionDenied,
+        )),
     }
 }
 
@@ -319,19 +383,24 @@ async fn every_command_times_every_kind_of_role() {
             checked += 1;
         }
 
-        // 3. Holding it, target out of scope: "not found", audited as out of scope.
-        if let Some((computer, user)) = out_of_scope(&req.target) {
+        // 3. Holding it, target beyond reach: refused, audited as denied.
+        if let Some(case) = unreachable(&req.target, &args, req.read_family.is_some()) {
             fixtures(&mut h, &ca_b64).await;
-            h.set_role(&ops_csv(&needed), computer, user).await;
-            let r = h.call(Some(TESTER), name, args.clone()).await;
+            h.set_role(&ops_csv(&needed), case.computer, case.user)
+                .await;
+            let by_scope = case.args.is_none();
+            let sent = case.args.unwrap_or_else(|| args.clone());
+            let r = h.call(Some(TESTER), name, sent).await;
             let err = r
                 .error
                 .clone()
-                .unwrap_or_else(|| panic!("{name}: out-of-scope target allowed"));
-            assert_eq!(err.code, ErrorCode::NotFound, "{name}: {err:?}");
-            let (_, outcome, detail) = h.last_audit();
-            assert_eq!(outcome, "denied");
-            assert!(detail.contains("out of scope"), "{name}: {detail}");
+                .unwrap_or_else(|| panic!("{name}: unreachable target allowed"));
+            assert_eq!(err.code, case.code, "{name}: {err:?}");
+            let (op, outcome, detail) = h.last_audit();
+            assert_eq!((op.as_str(), outcome.as_str()), (name, "denied"));
+            if by_scope && case.code == ErrorCode::NotFound {
+                assert!(detail.contains("out of scope"), "{name}: {detail}");
+            }
             checked += 1;
         }
 
@@ -358,8 +427,11 @@ async fn every_command_times_every_kind_of_role() {
             checked += 1;
         }
     }
-    // Every command is in the table.
+    // Every command of the catalogue is in the table, once.
     assert_eq!(covered.len(), samples(&ca_b64).len(), "duplicate sample");
+    let catalogue: BTreeSet<&str> = Command::ALL_NAMES.iter().copied().collect();
+    let missing: Vec<_> = catalogue.difference(&covered).collect();
+    assert!(missing.is_empty(), "commands without a sample: {missing:?}");
     eprintln!(
         "{checked} command × role cases checked over {} commands",
         covered.len()

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::model::operation::{Family, Operation};
-use crate::model::{LOCAL_DOMAIN, Secret, UserRef};
+use crate::model::{LOCAL_DOMAIN, Secret, UserRef, names};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
@@ -458,7 +458,7 @@ pub fn parse_user(user: &str) -> (String, String) {
     // Commands are validated when parsed (`Command::parse`), so a malformed reference only
     // reaches here from callers that look it up and then report it as not found.
     match UserRef::parse(user) {
-        Ok(r) => (r.domain_or_local().to_string(), r.name().to_string()),
+        Ok(r) => (r.domain_or_local().to_string(), names::nfc(r.name())),
         Err(_) => (LOCAL_DOMAIN.to_string(), user.to_string()),
     }
 }

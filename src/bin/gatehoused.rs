@@ -62,6 +62,10 @@ fn main() -> ExitCode {
         }
     };
     if args.check_config {
+        if let Err(e) = run::preflight(&config, &args.config) {
+            eprintln!("gatehoused: {e:#}");
+            return ExitCode::FAILURE;
+        }
         println!("{}: configuration is valid", args.config.display());
         return ExitCode::SUCCESS;
     }

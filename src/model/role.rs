@@ -41,7 +41,8 @@ pub struct StoredRole {
 }
 
 /// Operations that act on the whole enterprise rather than on a site: not in the site
-/// template (appliance settings and lockdown, the audit log's life cycle, directories,
+/// template (appliance settings and lockdown, the site layout and its subnets — which
+/// bound where a site's clients may be — the audit log's life cycle, directories,
 /// trusted certificates, proxies, enterprise-wide switches and workflows).
 #[must_use]
 pub fn is_enterprise_wide(op: Operation) -> bool {
@@ -57,6 +58,7 @@ pub fn is_enterprise_wide(op: Operation) -> bool {
             | O::RadiusProxyUpdate
             | O::RadiusProxyDelete
             | O::RadiusProxyToggle
+            | O::SiteEdit
             | O::DirectoryEdit
             | O::DirectoryPreview
             | O::DirectorySync

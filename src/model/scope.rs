@@ -89,7 +89,9 @@ pub fn canonical_dn(dn: &str) -> Option<String> {
                     }
                     trailing_spaces = 0;
                 }
-                '"' | '<' | '>' | ';' | '=' => return None,
+                // RFC 4514 requires these escaped; `=` it does not (`ou=a=b` is the
+                // value `a=b`).
+                '"' | '<' | '>' | ';' => return None,
                 ' ' if value.is_empty() => {}
                 c => {
                     let mut buf = [0u8; 4];
@@ -219,6 +221,10 @@ mod tests {
             Some("cn=smith\\2c john+uid=js,ou=sales,dc=corp")
         );
         assert_eq!(canonical_dn("ou=a\\2c b").as_deref(), Some("ou=a\\2c b"));
+        assert_eq!(
+            canonical_dn("ou=NotSales\\,ou=Sales,dc=corp").as_deref(),
+            Some("ou=notsales\\2cou\\3dsales,dc=corp")
+        );
         assert_eq!(canonical_dn(""), None);
         assert_eq!(canonical_dn("ou="), None);
         assert_eq!(canonical_dn("ou=a,"), None);

@@ -51,6 +51,7 @@ fn config_err(config_path: &Path, key: &str, reason: impl std::fmt::Display) -> 
 /// # Errors
 /// Naming the config key and the reason.
 pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
+    let gid = preflight(&config, config_path)?;
     let Config {
         appliance,
         radius,
@@ -71,8 +72,9 @@ pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
             )
         })?;
     let store_path = config.store_path();
-    let store = Store::open(&store_path, &appliance.state_dir.join("secret.key"))
+    let store = Store::open(&store_path, &key_path(&config))
         .map_err(|e| config_err(config_path, "store.path", e))?;
+    warn_if_exposed(&store_path);
     let mut listeners = Vec::new();
     for (key, list, service) in [
         ("radius.auth_listen", &radius.auth_listen, Service::Auth),
@@ -92,19 +94,6 @@ pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
             listeners.push(l);
         }
     }
-    let gid = if admin.socket_group.is_empty() {
-        None
-    } else {
-        Some(
-            super::os_identity::group_id(&admin.socket_group).ok_or_else(|| {
-                config_err(
-                    config_path,
-                    "admin.socket_group",
-                    format!("no group named `{}`", admin.socket_group),
-                )
-            })?,
-        )
-    };
     let admin_listener = admin_server::bind(&admin.socket, gid)
         .map_err(|e| config_err(config_path, "admin.socket", e))?;
     Ok(Built {
@@ -114,6 +103,101 @@ pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
         listeners,
         admin: admin_listener,
     })
+}
+
+fn key_path(config: &Config) -> PathBuf {
+    config.appliance.state_dir.join("secret.key")
+}
+
+/// Everything start-up checks short of binding and opening, so that `--check-config`
+/// refuses what start-up would: a state directory that is a file, an unknown socket
+/// group, an admin socket path holding another file, a store or key owned by another uid
+/// (whoever owns them could read every secret; break-glass never follows file ownership).
+/// Returns the socket group's gid.
+///
+/// # Errors
+/// Naming the config key and the reason.
+pub fn preflight(config: &Config, config_path: &Path) -> anyhow::Result<Option<u32>> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let state_dir = &config.appliance.state_dir;
+    if let Ok(m) = std::fs::metadata(state_dir)
+        && !m.is_dir()
+    {
+        return Err(config_err(
+            config_path,
+            "appliance.state_dir",
+            format!("{}: not a directory", state_dir.display()),
+        ));
+    }
+    let group = &config.admin.socket_group;
+    let gid = if group.is_empty() {
+        None
+    } else {
+        Some(super::os_identity::group_id(group).ok_or_else(|| {
+            config_err(
+                config_path,
+                "admin.socket_group",
+                format!("no group named `{group}`"),
+            )
+        })?)
+    };
+    let socket = &config.admin.socket;
+    if let Ok(m) = std::fs::symlink_metadata(socket)
+        && !m.file_type().is_socket()
+    {
+        return Err(config_err(
+            config_path,
+            "admin.socket",
+            format!(
+                "{}: exists and is not a socket; refusing to replace it",
+                socket.display()
+            ),
+        ));
+    }
+    let me = super::os_identity::effective_uid();
+    for (key, file) in [
+        ("store.path", config.store_path()),
+        ("appliance.state_dir", key_path(config)),
+    ] {
+        let Ok(m) = std::fs::symlink_metadata(&file) else {
+            continue;
+        };
+        if !m.is_file() {
+            return Err(config_err(
+                config_path,
+                key,
+                format!("{}: not a regular file", file.display()),
+            ));
+        }
+        if m.uid() != me {
+            return Err(config_err(
+                config_path,
+                key,
+                format!(
+                    "{}: owned by uid {}, not by the daemon's uid {me}; chown it back or \
+                     run the daemon as its owner",
+                    file.display(),
+                    m.uid()
+                ),
+            ));
+        }
+    }
+    Ok(gid)
+}
+
+/// A store outside the state directory may sit in a directory others can enter; the file
+/// itself is 0600, but say so.
+fn warn_if_exposed(store_path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(dir) = store_path.parent()
+        && let Ok(m) = std::fs::metadata(dir)
+        && m.permissions().mode() & 0o007 != 0
+    {
+        tracing::warn!(
+            directory = ?dir,
+            "the store's directory is open to other users; keep it 0750 or tighter"
+        );
+    }
 }
 
 fn settings_of(config: &Config) -> Settings {

@@ -50,7 +50,7 @@ pub enum AdminOp {
     SetLockdown(bool),
 }
 
-fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+pub(super) fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Crypto(e.to_string()))
 }
 

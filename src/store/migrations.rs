@@ -185,6 +185,23 @@ fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreErro
     if version == 4 {
         backfill_ou_keys(tx)?;
         backfill_audit_tags(tx)?;
+        refresh_site_template(tx)?;
+    }
+    Ok(())
+}
+
+/// The shipped Site Administrator became a template (derived roles must name their sites,
+/// and it lost the enterprise-wide operations): an appliance that never edited it gets
+/// the new definition.
+fn refresh_site_template(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    for def in crate::model::role::builtin_roles() {
+        if def.requires_scope {
+            let json = super::admin::json(&def)?;
+            tx.execute(
+                "UPDATE role SET def = ?2 WHERE name = ?1 AND created_by = 'system' AND version = 1",
+                rusqlite::params![def.name, json],
+            )?;
+        }
     }
     Ok(())
 }

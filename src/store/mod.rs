@@ -113,6 +113,43 @@ struct Inner {
     feed: Arc<feed::ChangeFeed>,
 }
 
+/// The database holds password hashes: it is created 0600 whatever the umask (SQLite gives
+/// its `-wal` and `-shm` files the database's mode), and a copy left readable by an older
+/// version is tightened.
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed = |e: std::io::Error| StoreError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(failed(e)),
+    }
+    let mut companions = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        companions.push(p.into());
+    }
+    for file in companions {
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(failed)?;
+        }
+    }
+    Ok(())
+}
+
 fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -121,6 +158,9 @@ fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
+    if !read_only {
+        owner_only(path)?;
+    }
     let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
         path: path.display().to_string(),
         reason: e.to_string(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use gatehouse::admin::context::AdminContext;
 use gatehouse::admin::dispatch::dispatch;
 use gatehouse::admin::handlers::Progress;
-use gatehouse::admin::proto::{Request, Response};
+use gatehouse::admin::proto::{ErrorBody, Request, Response};
 use gatehouse::config::Config;
 use gatehouse::store::Store;
 use serde_json::Value;
@@ -21,9 +21,14 @@ pub struct Admin {
 
 impl Admin {
     pub fn start() -> Self {
+        Self::start_with("")
+    }
+
+    /// With more configuration sections appended (e.g. `[admin]` settings).
+    pub fn start_with(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
-            "[appliance]\nname = \"t\"\nsite = \"HQ\"\nstate_dir = \"{}\"\n",
+            "[appliance]\nname = \"t\"\nsite = \"HQ\"\nstate_dir = \"{}\"\n{extra}\n",
             dir.path().display()
         );
         let config =
@@ -48,6 +53,13 @@ impl Admin {
             act_as: as_.map(String::from),
         };
         dispatch(&self.ctx, 0, req, Progress::default()).await
+    }
+
+    /// The error of a request that must fail.
+    pub async fn err(&self, as_: Option<&str>, op: &str, args: Value) -> ErrorBody {
+        let r = self.call(as_, op, args).await;
+        r.error
+            .unwrap_or_else(|| panic!("{op} succeeded: {:?}", r.result))
     }
 
     pub async fn ok(&self, op: &str, args: Value) -> Value {

@@ -255,6 +255,11 @@ fn check(
             if !facts.exists {
                 return Err(Denied::NotFound { what });
             }
+            // Reading is cut like the listings: what is not below looks missing. A change
+            // is refused with the reason, since the caller named a role it can see above.
+            if !facts.below_actor && req.read_family.is_some() {
+                return Err(Denied::OutOfScope { what });
+            }
             if !facts.below_actor {
                 return Err(Denied::NotBelow {
                     what,

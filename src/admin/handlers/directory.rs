@@ -38,7 +38,7 @@ impl From<SyncError> for AdminError {
     }
 }
 
-const PLAINTEXT_WARNING: &str =
+pub(super) const PLAINTEXT_WARNING: &str =
     "passwords reach this directory in the clear (ldap:// without StartTLS)";
 
 fn view(d: &DirectoryRecord) -> Value {

@@ -42,6 +42,15 @@ pub(super) fn status(call: &Call<'_>) -> HandlerResult {
         }
         seen.push((c.network, &c.name));
     }
+    for d in read.directories()? {
+        if d.spec.is_plaintext() {
+            warnings.push(format!(
+                "directory {}: {}",
+                d.spec.name,
+                super::directory::PLAINTEXT_WARNING
+            ));
+        }
+    }
     let global = rights.is_global();
     let mut out = json!({
         "appliance": ctx.appliance,
