@@ -41,7 +41,7 @@ done
 [[ $# -eq 2 ]] || die "usage: bench/ab.sh [--rounds N] [--scenario S] BUILD_A BUILD_B"
 builds=("$(realpath "$1")" "$(realpath "$2")")
 for b in "${builds[@]}" "$ctl_bin" "$bench_bin"; do
-	[[ -x "$b" ]] || die "not an executable: $b (cargo build --release --locked --bins)"
+	[[ -x "$b" ]] || die "not an executable: $b (cargo build --release --locked --bins -p gatehouse -p gatehouse-bench)"
 done
 
 mkdir -p "$out/users"

@@ -116,8 +116,8 @@ fingerprint() { # sha256 over the daemon's sources, to tell builds apart in repo
 		xargs -0 sha256sum | sha256sum | cut -c1-16)
 }
 source_before="$(fingerprint)"
-say "building (cargo build --release --locked)"
-(cd "$root" && cargo build --release --locked --bins) >&2 || die "build failed"
+say "building (cargo build --release --locked --bins -p gatehouse -p gatehouse-bench)"
+(cd "$root" && cargo build --release --locked --bins -p gatehouse -p gatehouse-bench) >&2 || die "build failed"
 for b in "$gh_bin" "$ctl_bin" "$bench_bin"; do
 	[[ -x "$b" ]] || die "missing $b after the build"
 done

@@ -123,8 +123,8 @@ done
 [[ -x /usr/sbin/slapd ]] || die "slapd missing: apt-get install -y slapd ldap-utils"
 if ((perf)); then command -v perf >/dev/null || die "perf not found"; fi
 
-say "building (cargo build --release --locked --bins)"
-(cd "$root" && cargo build --release --locked --bins) >&2 || die "build failed"
+say "building (cargo build --release --locked --bins -p gatehouse -p gatehouse-bench)"
+(cd "$root" && cargo build --release --locked --bins -p gatehouse -p gatehouse-bench) >&2 || die "build failed"
 for b in "$gh_bin" "$ctl_bin" "$bench_bin"; do [[ -x "$b" ]] || die "missing $b"; done
 
 mkdir -p "$root/bench-out"
