@@ -98,7 +98,7 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
 
 #[test]
 fn hostile_corpus_is_dropped_and_service_continues() {
-    let d = Daemon::start();
+    let mut d = Daemon::start();
     d.add_client("nas", true);
     d.add_user("alice", "pw-alice-1");
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -164,6 +164,10 @@ fn hostile_corpus_is_dropped_and_service_continues() {
         drops["unexpected_code"].as_u64().unwrap_or(0) >= 2,
         "{status}"
     );
-    assert!(d.child.is_some());
+    let child = d.child.as_mut().unwrap();
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the daemon must still be running"
+    );
     assert!(!d.log_text().contains("panicked"), "{}", d.log_text());
 }

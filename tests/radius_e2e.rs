@@ -182,19 +182,28 @@ fn retransmission_gets_the_cached_reply_and_is_evaluated_once() {
     let other = common::recv(&sock).expect("new request answered");
     assert_eq!(check_reply(&other, &auth2), Code::AccessReject);
 
-    std::thread::sleep(Duration::from_millis(500));
-    let v = d.ctl_json(
-        &[
-            "audit",
-            "list",
-            "--operation",
-            "radius.access",
-            "--limit",
-            "100",
-        ],
-        "",
-    );
-    let recs = v["records"].as_array().unwrap();
+    // Decisions are recorded in order: once the last request's reject is there, every
+    // evaluation of the retransmitted one would be too.
+    let decisions = || {
+        d.ctl_json(
+            &[
+                "audit",
+                "list",
+                "--operation",
+                "radius.access",
+                "--limit",
+                "100",
+            ],
+            "",
+        )["records"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    assert!(wait_until(|| decisions()
+        .iter()
+        .any(|r| r["target"] == "carol" && r["outcome"] == "reject")));
+    let recs = decisions();
     let accepts = recs
         .iter()
         .filter(|r| r["target"] == "carol" && r["outcome"] == "accept")
@@ -323,7 +332,10 @@ fn rehash_on_login_can_be_switched_off() {
     );
     let (ok, out) = radclient(d.auth, "auth", &pap("gina", "secret"));
     assert!(ok && out.contains("Access-Accept"), "{out}");
-    std::thread::sleep(Duration::from_millis(500));
+    // The login is persisted (with a rehash, when on) in one write after the reply.
+    assert!(wait_until(|| {
+        d.ctl_json(&["user", "show", "gina"], "")["user"]["last_login"].is_number()
+    }));
     assert_eq!(
         d.ctl_json(&["user", "show", "gina"], "")["user"]["password"],
         "sha512-crypt"
