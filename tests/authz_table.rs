@@ -5,39 +5,27 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use base64::Engine as _;
+use common::inproc::Admin;
 use gatehouse::admin::command::{Command, Target};
-use gatehouse::admin::context::AdminContext;
-use gatehouse::admin::dispatch::dispatch;
-use gatehouse::admin::handlers::Progress;
-use gatehouse::admin::proto::{ErrorCode, Request, Response};
-use gatehouse::config::Config;
+use gatehouse::admin::proto::{ErrorCode, Response};
 use gatehouse::model::operation::Operation;
-use gatehouse::store::Store;
 use serde_json::{Value, json};
 
-const ROOT: u32 = 0;
 const TESTER: &str = "tester";
 
 struct Harness {
-    ctx: std::sync::Arc<AdminContext>,
-    store: Store,
-    next: u64,
+    admin: Admin,
 }
 
 impl Harness {
     async fn call(&mut self, act_as: Option<&str>, op: &str, args: Value) -> Response {
-        self.next += 1;
-        let req = Request {
-            id: self.next,
-            op: op.into(),
-            args,
-            act_as: act_as.map(String::from),
-        };
-        dispatch(&self.ctx, ROOT, req, Progress::default()).await
+        self.admin.call(act_as, op, args).await
     }
 
     async fn root(&mut self, op: &str, args: Value) -> Response {
@@ -45,7 +33,13 @@ impl Harness {
     }
 
     fn last_audit(&self) -> (String, String, String) {
-        let r = self.store.audit_records(1, None).unwrap().pop().unwrap();
+        let r = self
+            .admin
+            .store
+            .audit_records(1, None)
+            .unwrap()
+            .pop()
+            .unwrap();
         (r.event.operation, r.event.outcome, r.event.detail)
     }
 
@@ -277,25 +271,8 @@ fn ops_csv(ops: &[Operation]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_times_every_kind_of_role() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "[appliance]\nname = \"t\"\nsite = \"HQ\"\nstate_dir = \"{}\"\n",
-        dir.path().display()
-    );
-    let config =
-        Config::from_toml_with_env(Path::new("t.toml"), &text, std::iter::empty()).unwrap();
-    let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
-    let (_radius, ctx) = gatehouse::service::run::contexts(
-        &config,
-        store.clone(),
-        vec![],
-        gatehouse::time::system(),
-    )
-    .unwrap();
     let mut h = Harness {
-        ctx,
-        store,
-        next: 0,
+        admin: Admin::start(),
     };
     let ca =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs/ca.pem"))

@@ -11,14 +11,53 @@ use super::authz::{Actor, RoleChange, RoleMap, TargetFacts};
 use super::command::{AdminRoleArgs, Command, RoleArgs, Target};
 use super::context::AdminContext;
 use super::handlers::AdminError;
-use crate::model::names;
 use crate::model::operation::Operation;
 use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR};
 use crate::model::scope::{AccessLevel, ComputerScope, UserScope, canonical_dn};
+use crate::model::{ClientRecord, SiteRecord, UserRecord, names};
+use crate::store::directory::DirectoryRecord;
 
 impl From<names::NameError> for AdminError {
     fn from(e: names::NameError) -> Self {
         AdminError::invalid(e.to_string())
+    }
+}
+
+/// Where a stored site is, for deciding on it.
+pub(super) fn of_site(site: SiteRecord) -> TargetFacts {
+    TargetFacts {
+        exists: true,
+        created_by: Some(site.created_by),
+        site: Some(site.name),
+        ..TargetFacts::default()
+    }
+}
+
+pub(super) fn of_client(c: ClientRecord) -> TargetFacts {
+    TargetFacts {
+        exists: true,
+        created_by: Some(c.created_by),
+        site: Some(c.site),
+        ..TargetFacts::default()
+    }
+}
+
+pub(super) fn of_user(u: UserRecord) -> TargetFacts {
+    TargetFacts {
+        exists: true,
+        created_by: Some(u.created_by),
+        domain: Some(u.domain),
+        ou_path: u.ou_path,
+        ..TargetFacts::default()
+    }
+}
+
+pub(super) fn of_directory(d: DirectoryRecord) -> TargetFacts {
+    TargetFacts {
+        exists: true,
+        created_by: Some(d.created_by),
+        domain: Some(d.spec.name),
+        ..TargetFacts::default()
     }
 }
 
@@ -71,45 +110,16 @@ pub fn target_facts(
                     ..TargetFacts::default()
                 })
         }
-        Target::Site(name) => {
-            store
-                .site(name)?
-                .map_or_else(TargetFacts::default, |site| TargetFacts {
-                    exists: true,
-                    created_by: Some(site.created_by),
-                    site: Some(site.name),
-                    ..TargetFacts::default()
-                })
-        }
-        Target::Client(name) | Target::ClientMove { name, .. } => {
-            store
-                .client(name)?
-                .map_or_else(TargetFacts::default, |c| TargetFacts {
-                    exists: true,
-                    created_by: Some(c.created_by),
-                    site: Some(c.site),
-                    ..TargetFacts::default()
-                })
-        }
-        Target::User { domain, name } => {
-            store
-                .user(domain, name)?
-                .map_or_else(TargetFacts::default, |u| TargetFacts {
-                    exists: true,
-                    created_by: Some(u.created_by),
-                    domain: Some(u.domain),
-                    ou_path: u.ou_path,
-                    ..TargetFacts::default()
-                })
-        }
+        Target::Site(name) => store.site(name)?.map_or_else(TargetFacts::default, of_site),
+        Target::Client(name) | Target::ClientMove { name, .. } => store
+            .client(name)?
+            .map_or_else(TargetFacts::default, of_client),
+        Target::User { domain, name } => store
+            .user(domain, name)?
+            .map_or_else(TargetFacts::default, of_user),
         Target::Directory(name) => store
             .directory(name)?
-            .map_or_else(TargetFacts::default, |d| TargetFacts {
-                exists: true,
-                created_by: Some(d.created_by),
-                domain: Some(d.spec.name),
-                ..TargetFacts::default()
-            }),
+            .map_or_else(TargetFacts::default, of_directory),
         Target::Appliance
         | Target::Listing
         | Target::NewClient { .. }

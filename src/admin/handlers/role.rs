@@ -13,7 +13,7 @@ use crate::admin::command::{
     AdminAddArgs, AdminRoleArgs, ExplainArgs, Requirement, Target, parse_user,
 };
 use crate::admin::context::Call;
-use crate::admin::facts::MAX_NAME;
+use crate::admin::facts::{self, MAX_NAME};
 use crate::model::names;
 use crate::model::operation::{BUNDLES, Operation};
 use crate::model::role::{RoleDef, StoredRole};
@@ -225,41 +225,18 @@ fn visible_facts(
     let roles = read.role_map()?;
     let below = |role_name: &str| role::is_strictly_below(&*roles, role_name, &subject.rights.role);
     Ok(match target {
-        Target::User { domain, name } => {
-            read.user(domain, name)?
-                .map_or_else(TargetFacts::default, |u| TargetFacts {
-                    exists: true,
-                    created_by: Some(u.created_by),
-                    domain: Some(u.domain),
-                    ou_path: u.ou_path,
-                    ..TargetFacts::default()
-                })
-        }
-        Target::Client(name) => {
-            read.client(name)?
-                .map_or_else(TargetFacts::default, |c| TargetFacts {
-                    exists: true,
-                    created_by: Some(c.created_by),
-                    site: Some(c.site),
-                    ..TargetFacts::default()
-                })
-        }
+        Target::User { domain, name } => read
+            .user(domain, name)?
+            .map_or_else(TargetFacts::default, facts::of_user),
+        Target::Client(name) => read
+            .client(name)?
+            .map_or_else(TargetFacts::default, facts::of_client),
         Target::Site(name) => read
             .site(name)?
-            .map_or_else(TargetFacts::default, |s| TargetFacts {
-                exists: true,
-                created_by: Some(s.created_by),
-                site: Some(s.name),
-                ..TargetFacts::default()
-            }),
+            .map_or_else(TargetFacts::default, facts::of_site),
         Target::Directory(name) => read
             .directory(name)?
-            .map_or_else(TargetFacts::default, |d| TargetFacts {
-                exists: true,
-                created_by: Some(d.created_by),
-                domain: Some(d.spec.name),
-                ..TargetFacts::default()
-            }),
+            .map_or_else(TargetFacts::default, facts::of_directory),
         Target::Role(name) => read
             .role(name)?
             .map_or_else(TargetFacts::default, |r| TargetFacts {
