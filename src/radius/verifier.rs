@@ -139,13 +139,7 @@ impl Verifier {
                 }
             }
             Check::Dummy => {
-                let pw = password.to_vec();
-                self.exec
-                    .cpu(
-                        move || password::verify(password::dummy_hash(), &pw),
-                        self.fresh(arrived, stale_after),
-                    )
-                    .await?;
+                self.dummy_verify(password, arrived, stale_after).await?;
                 Outcome {
                     verified: Verified::Invalid,
                     rehash: None,
@@ -159,6 +153,23 @@ impl Verifier {
         Some(outcome)
     }
 
+    /// What checking a real argon2id hash costs, spent on the dummy one.
+    async fn dummy_verify(
+        &self,
+        password: &[u8],
+        arrived: Instant,
+        stale_after: Duration,
+    ) -> Option<()> {
+        let pw = password.to_vec();
+        self.exec
+            .cpu(
+                move || password::verify(password::dummy_hash(), &pw),
+                self.fresh(arrived, stale_after),
+            )
+            .await?;
+        Some(())
+    }
+
     /// Brings a rejection's cost up to the dearest path's: the dummy verification after a
     /// cheaper failed check, then a pause for the bind time it did not spend.
     async fn equalise(
@@ -170,13 +181,7 @@ impl Verifier {
         stale_after: Duration,
     ) -> Option<()> {
         if check.pads_failure() {
-            let pw = password.to_vec();
-            self.exec
-                .cpu(
-                    move || password::verify(password::dummy_hash(), &pw),
-                    self.fresh(arrived, stale_after),
-                )
-                .await?;
+            self.dummy_verify(password, arrived, stale_after).await?;
         }
         let pad = self
             .directories
