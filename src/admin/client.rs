@@ -1,6 +1,6 @@
 //! A blocking client for the admin socket, used by `gatehousectl` and the bench tool.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
@@ -108,7 +108,17 @@ impl AdminClient {
             });
         }
         line.push(b'\n');
-        self.writer.write_all(&line)?;
+        if let Err(e) = self.writer.write_all(&line) {
+            // A daemon that refuses a connection (no administrator, too many connections,
+            // a full buffer budget) says why and closes, often before the request is
+            // written: its reason is still there to read, and says more than the pipe.
+            return Err(match e.kind() {
+                ErrorKind::BrokenPipe | ErrorKind::ConnectionReset => {
+                    self.refusal_before_close().unwrap_or(ClientError::Io(e))
+                }
+                _ => ClientError::Io(e),
+            });
+        }
         let mut reply = String::new();
         loop {
             reply.clear();
@@ -135,5 +145,17 @@ impl AdminClient {
                 message: err.message,
             })
         }
+    }
+
+    /// The refusal a daemon sent before it closed the connection, if it sent one. Only
+    /// called once the connection is known closed, so the read cannot wait.
+    fn refusal_before_close(&mut self) -> Option<ClientError> {
+        let mut reply = String::new();
+        self.reader.read_line(&mut reply).ok()?;
+        let error = serde_json::from_str::<Response>(&reply).ok()?.error?;
+        Some(ClientError::Refused {
+            code: error.code,
+            message: error.message,
+        })
     }
 }

@@ -59,8 +59,24 @@ impl Daemon {
     }
 
     pub fn start_in(dir: tempfile::TempDir, extra_config: &str, ipv6: bool) -> Self {
+        Self::start_edited_in(dir, extra_config, ipv6, |text| text)
+    }
+
+    /// Like [`Daemon::start_with`], with `edit` applied to the whole config text first:
+    /// for keys of `[appliance]`, `[admin]` or `[log]`, which `extra` cannot reach.
+    pub fn start_edited(extra_config: &str, edit: impl FnOnce(String) -> String) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_edited_in(dir, extra_config, false, edit)
+    }
+
+    fn start_edited_in(
+        dir: tempfile::TempDir,
+        extra_config: &str,
+        ipv6: bool,
+        edit: impl FnOnce(String) -> String,
+    ) -> Self {
         let cfg = dir.path().join("gatehouse.toml");
-        std::fs::write(&cfg, config_text(dir.path(), extra_config, ipv6)).unwrap();
+        std::fs::write(&cfg, edit(config_text(dir.path(), extra_config, ipv6))).unwrap();
         let mut d = Daemon {
             dir,
             child: None,
