@@ -62,6 +62,26 @@ pub fn read_text(path: &Path) -> Result<String, UsageError> {
         .map_err(|_| UsageError(format!("{}: not UTF-8 text", name(path))))
 }
 
+/// A certificate file, refused here when it also holds a private key: the key must not
+/// travel to the daemon (which would refuse it too) or into anyone's shell history of
+/// what was uploaded.
+///
+/// # Errors
+/// Unreadable, too large, or holding a `PRIVATE KEY` block.
+pub fn certificate_only(path: &Path) -> Result<Vec<u8>, UsageError> {
+    let bytes = read_capped(path)?;
+    if bytes
+        .windows(b"PRIVATE KEY-----".len())
+        .any(|w| w == b"PRIVATE KEY-----")
+    {
+        return Err(UsageError(format!(
+            "{}: holds a private key; give the certificate alone (nothing was sent)",
+            name(path)
+        )));
+    }
+    Ok(bytes)
+}
+
 /// A secret from a file or stdin, one trailing line break dropped; never empty.
 ///
 /// # Errors

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 
-use super::input::{parse_time, read_capped, read_secret, read_stdin_line, read_text};
+use super::input::{certificate_only, parse_time, read_secret, read_stdin_line, read_text};
 use super::{
     AdminVerb, AuditVerb, CertVerb, ClientVerb, DirectoryFields, DirectoryVerb, DisabledFlagArg,
     Noun, OnOff, PendingVerb, RoleFields, RoleVerb, SiteVerb, SystemVerb, UsageError, UserName,
@@ -268,7 +268,7 @@ impl Noun {
                 CertVerb::Trust { file, name } => Command::CertTrust(CertTrustArgs {
                     name: name.clone(),
                     data_base64: base64::engine::general_purpose::STANDARD
-                        .encode(read_capped(file)?),
+                        .encode(certificate_only(file)?),
                 }),
                 CertVerb::List => Command::CertList(Empty {}),
                 CertVerb::Show { name: n } => Command::CertShow(name(n)),
