@@ -827,3 +827,97 @@ fn oversized_uploads_fail_in_gatehousectl_and_private_keys_are_refused() {
     );
     assert_eq!(d.ctl_json(&["cert", "list"], "")["certs"][0]["name"], "ca");
 }
+
+// F17: large admin reads ran on the runtime's worker threads, with any `u32` limit: on two
+// CPUs, four `user list` calls over 60k users left Status-Server probes unanswered for a
+// second. Limits are now capped and reads run on a small blocking pool.
+#[test]
+fn large_admin_reads_neither_run_unbounded_nor_stall_radius() {
+    use gatehouse::radius::proto::{Code, Packet, crypto};
+
+    let d = Daemon::start();
+    d.add_client("nas", true);
+    let hash = "{SSHA}7Ee/p3jzu1492MTAWVJHMsj4P55zYWx0c2FsdA==";
+    let users: String = (0..20_000)
+        .map(|i| format!("reader-{i:05}-{}:{hash}\n", "y".repeat(40)))
+        .collect();
+    assert_eq!(
+        d.ctl_json(&["user", "import", "-"], &users)["imported"],
+        20_000
+    );
+
+    // Unbounded limits are refused up front.
+    let out = d.ctl(&["user", "list", "--limit", "4294967295"], "");
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("at most"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = d.ctl(&["audit", "list", "--limit", "4294967295"], "");
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+
+    // Four readers page through everything, as hard as they can, while a NAS probes.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|i| {
+            let stop = std::sync::Arc::clone(&stop);
+            let mut cmd = ctl_cmd(&d);
+            let offset = if i % 2 == 0 { "0" } else { "10000" };
+            cmd.args([
+                "--json", "user", "list", "--limit", "10000", "--offset", offset,
+            ]);
+            std::thread::spawn(move || {
+                let mut lists = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let out = cmd.output().unwrap();
+                    assert!(out.status.success(), "{}", text(&out.stderr));
+                    lists += 1;
+                }
+                lists
+            })
+        })
+        .collect();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut waits = Vec::new();
+    let mut lost = 0;
+    let started = Instant::now();
+    let mut id = 0u8;
+    while started.elapsed() < Duration::from_secs(4) {
+        id = id.wrapping_add(1);
+        let mut p = Packet::new(Code::StatusServer, id);
+        p.authenticator = crypto::random_authenticator().unwrap();
+        let bytes = p.encode_request(common::SECRET.as_bytes()).unwrap();
+        let sent = Instant::now();
+        sock.send_to(&bytes, d.auth).unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            match sock.recv_from(&mut buf) {
+                Ok((n, _)) if n > 1 && buf[1] == id => {
+                    waits.push(sent.elapsed());
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    lost += 1;
+                    break;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let lists: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    waits.sort();
+    let p99 = waits[waits.len() * 99 / 100];
+    eprintln!(
+        "{} probes, {lost} lost, p50 {:?}, p99 {p99:?}, max {:?}, {lists} lists of 10,000 users",
+        waits.len(),
+        waits[waits.len() / 2],
+        waits[waits.len() - 1]
+    );
+    assert!(lists >= 4, "the readers made progress: {lists}");
+    assert_eq!(lost, 0, "every probe answered within a second");
+    assert!(p99 < Duration::from_millis(100), "p99 {p99:?}");
+}

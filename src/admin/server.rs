@@ -166,9 +166,16 @@ pub async fn serve(
     }
 }
 
-async fn send(write: &mut OwnedWriteHalf, r: &Response) -> std::io::Result<()> {
-    let mut bytes = serde_json::to_vec(r).unwrap_or_else(|_| b"{}".to_vec());
-    bytes.push(b'\n');
+/// A reply may be a list of 10,000 users: it is serialised (and freed) on the blocking
+/// pool, never on the runtime threads that also answer RADIUS.
+async fn send(write: &mut OwnedWriteHalf, r: Response) -> std::io::Result<()> {
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut bytes = serde_json::to_vec(&r).unwrap_or_else(|_| b"{}".to_vec());
+        bytes.push(b'\n');
+        bytes
+    })
+    .await
+    .unwrap_or_else(|_| b"{}\n".to_vec());
     write.write_all(&bytes).await
 }
 
@@ -261,7 +268,7 @@ async fn connection(stream: UnixStream, ctx: Arc<AdminContext>, limits: Arc<Limi
     let Ok(_slot) = limits.connections.try_acquire() else {
         let _ = send(
             &mut write,
-            &Response::err(
+            Response::err(
                 0,
                 ErrorCode::Internal,
                 "too many admin connections; try again",
@@ -273,7 +280,7 @@ async fn connection(stream: UnixStream, ctx: Arc<AdminContext>, limits: Arc<Limi
     let Some(_uid_slot) = limits.take_uid(uid) else {
         let _ = send(
             &mut write,
-            &Response::err(
+            Response::err(
                 0,
                 ErrorCode::Internal,
                 format!("too many admin connections from uid {uid}"),
@@ -287,7 +294,7 @@ async fn connection(stream: UnixStream, ctx: Arc<AdminContext>, limits: Arc<Limi
         audit_refusal(&ctx, &limits, uid, &why).await;
         let _ = send(
             &mut write,
-            &Response::err(0, ErrorCode::PermissionDenied, why),
+            Response::err(0, ErrorCode::PermissionDenied, why),
         )
         .await;
         return;
@@ -317,7 +324,7 @@ async fn connection(stream: UnixStream, ctx: Arc<AdminContext>, limits: Arc<Limi
             Err(_) => {
                 let _ = send(
                     &mut write,
-                    &Response::err(0, ErrorCode::InvalidArgument, "request line timed out"),
+                    Response::err(0, ErrorCode::InvalidArgument, "request line timed out"),
                 )
                 .await;
                 return;
@@ -326,7 +333,7 @@ async fn connection(stream: UnixStream, ctx: Arc<AdminContext>, limits: Arc<Limi
             Ok(Err(why)) => {
                 let _ = send(
                     &mut write,
-                    &Response::err(0, ErrorCode::InvalidArgument, why),
+                    Response::err(0, ErrorCode::InvalidArgument, why),
                 )
                 .await;
                 return;
@@ -381,7 +388,7 @@ async fn connection(stream: UnixStream, ctx: Arc<AdminContext>, limits: Arc<Limi
             },
         };
         drop(held);
-        if send(&mut write, &response).await.is_err() {
+        if send(&mut write, response).await.is_err() {
             return;
         }
     }
