@@ -6,8 +6,9 @@
 //! user from a legacy-hash or directory user. So every rejection costs at least one
 //! argon2id verification: unknown, inactive and credential-less users pay the dummy
 //! verification, and a check cheaper than argon2id (a salted SHA, sha-crypt, a directory
-//! bind) that fails pays the dummy verification on top. The request path also pads
-//! rejections to the slowest configured directory's bind time (see
+//! bind) that fails pays the dummy verification on top, unless it already took longer
+//! than one (a directory check that waited out its pool or a timeout). The request path
+//! also pads rejections to the slowest configured directory's bind time (see
 //! `radius::verifier`), so that the remaining difference is not a network round trip.
 //! Accepts are not padded: whoever gets one already knows the password.
 

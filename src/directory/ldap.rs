@@ -156,9 +156,14 @@ impl Connector {
         )
         .await
         .map_err(|_| LdapFailure::Timeout(format!("bind as {dn}")))?
-        .map_err(|e| LdapFailure::Bind {
-            dn: dn.into(),
-            reason: describe(&e),
+        .map_err(|e| match e {
+            // ldap3's own deadline (the same op_timeout) usually fires first: still a
+            // timeout, which callers treat apart from a failed bind.
+            LdapError::Timeout { .. } => LdapFailure::Timeout(format!("bind as {dn}")),
+            e => LdapFailure::Bind {
+                dn: dn.into(),
+                reason: describe(&e),
+            },
         })?;
         if res.rc == 0 {
             Ok(())

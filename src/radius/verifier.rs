@@ -3,6 +3,11 @@
 //! (the rules are in `auth::credential`): a failed check cheaper than argon2id also pays
 //! the dummy argon2id verification, and a rejection is padded to the slowest configured
 //! directory's bind time.
+//!
+//! A directory check that already took [`POOL_WAIT`] or longer (it waited out the pool or
+//! a bind timeout) has cost far more than a dummy verification, and pays none: a hung
+//! directory makes every one of its logins such a check at once, and their dummy
+//! verifications, all due together, would queue ahead of local users' hashes.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +17,7 @@ use super::exec::Exec;
 use crate::auth::credential::Check;
 use crate::auth::decision::Verified;
 use crate::auth::password::{self, HashKind, Verification};
-use crate::directory::passthrough::BindOutcome;
+use crate::directory::passthrough::{BindOutcome, POOL_WAIT};
 use crate::time::Clock;
 
 /// What a check found, and for a legacy hash that matched its argon2id replacement.
@@ -171,7 +176,8 @@ impl Verifier {
     }
 
     /// Brings a rejection's cost up to the dearest path's: the dummy verification after a
-    /// cheaper failed check, then a pause for the bind time it did not spend.
+    /// cheaper failed check (unless the directory already took longer than one), then a
+    /// pause for the bind time it did not spend.
     async fn equalise(
         &self,
         check: Check<'_>,
@@ -180,7 +186,7 @@ impl Verifier {
         arrived: Instant,
         stale_after: Duration,
     ) -> Option<()> {
-        if check.pads_failure() {
+        if check.pads_failure() && bound_to_directory < POOL_WAIT {
             self.dummy_verify(password, arrived, stale_after).await?;
         }
         let pad = self

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::directory::ldap::{Connector, LdapFailure};
-use crate::directory::map::{DirectoryUser, MapError, map_entry};
+use crate::directory::map::{DirectoryUser, MapError, RawEntry, map_entry};
 use crate::directory::plan::{Guard, Mode, PlanError, SyncPlan, plan};
 use crate::directory::spec::DirectorySpec;
 use crate::store::directory::{DirectoryOp, DirectoryRecord, SyncRunRecord};
@@ -102,6 +102,74 @@ pub struct TestReport {
     pub sample_count: usize,
 }
 
+/// Where a run's entries come from: the directory over LDAP ([`LdapSource`]) when the
+/// daemon runs. The seam exists so that unit tests can feed a run from a source that fails
+/// after a given page, which a real server cannot be made to do on cue.
+pub(crate) trait Source {
+    /// Connects and binds as the sync account; returns the URL reached.
+    async fn open(&mut self, spec: &DirectorySpec) -> Result<String, SyncError>;
+
+    /// Every entry under `base` matching `filter`, as [`Connector::fetch_each`] hands them
+    /// over.
+    async fn fetch_each(
+        &mut self,
+        base: &str,
+        filter: &str,
+        attrs: &[String],
+        page_size: u32,
+        on_entry: impl FnMut(RawEntry),
+        progress: impl FnMut(usize),
+    ) -> Result<usize, LdapFailure>;
+
+    /// Ends the session; a failure to end it cleanly changes nothing.
+    async fn close(&mut self);
+}
+
+/// The directory itself: connected and bound as the sync account when opened.
+struct LdapSource<'a> {
+    service: &'a DirectoryService,
+    session: Option<(Connector, ldap3::Ldap)>,
+}
+
+impl Source for LdapSource<'_> {
+    async fn open(&mut self, spec: &DirectorySpec) -> Result<String, SyncError> {
+        let connector = self.service.connector(spec)?;
+        let (mut ldap, url) = connector.connect().await?;
+        let pw = self.service.store.directory_bind_password(&spec.name)?;
+        connector
+            .bind(&mut ldap, &spec.bind_dn, pw.expose())
+            .await?;
+        self.session = Some((connector, ldap));
+        Ok(url)
+    }
+
+    async fn fetch_each(
+        &mut self,
+        base: &str,
+        filter: &str,
+        attrs: &[String],
+        page_size: u32,
+        on_entry: impl FnMut(RawEntry),
+        progress: impl FnMut(usize),
+    ) -> Result<usize, LdapFailure> {
+        let Some((connector, ldap)) = &mut self.session else {
+            return Err(LdapFailure::Search {
+                base: base.into(),
+                reason: "not connected".into(),
+            });
+        };
+        connector
+            .fetch_each(ldap, base, filter, attrs, page_size, on_entry, progress)
+            .await
+    }
+
+    async fn close(&mut self) {
+        if let Some((_, mut ldap)) = self.session.take() {
+            let _ = ldap.unbind().await;
+        }
+    }
+}
+
 pub struct DirectoryService {
     store: Store,
     running: Arc<Mutex<HashMap<String, Arc<Progress>>>>,
@@ -142,8 +210,33 @@ impl DirectoryService {
         force: bool,
         on_progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<Prepared, SyncError> {
+        let source = self.ldap_source();
+        self.prepare_run_from(source, name, trigger, mode, force, on_progress)
+            .await
+    }
+
+    fn ldap_source(&self) -> LdapSource<'_> {
+        LdapSource {
+            service: self,
+            session: None,
+        }
+    }
+
+    /// [`prepare_run`](Self::prepare_run) with entries from `source`.
+    async fn prepare_run_from(
+        &self,
+        source: impl Source,
+        name: &str,
+        trigger: Trigger,
+        mode: Option<Mode>,
+        force: bool,
+        on_progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Prepared, SyncError> {
         let started = self.clock.now_unix();
-        match self.prepare(name, trigger, mode, force, on_progress).await {
+        match self
+            .prepare_from(source, name, trigger, mode, force, on_progress)
+            .await
+        {
             Ok(p) => Ok(p),
             Err(e) => {
                 if !matches!(e, SyncError::NotFound(_) | SyncError::AlreadyRunning(_)) {
@@ -247,6 +340,21 @@ impl DirectoryService {
         force: bool,
         on_progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<Prepared, SyncError> {
+        let source = self.ldap_source();
+        self.prepare_from(source, name, trigger, mode, force, on_progress)
+            .await
+    }
+
+    /// [`prepare`](Self::prepare) with entries from `source`.
+    async fn prepare_from(
+        &self,
+        mut source: impl Source,
+        name: &str,
+        trigger: Trigger,
+        mode: Option<Mode>,
+        force: bool,
+        on_progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Prepared, SyncError> {
         let rec = self.record(name)?;
         let spec = rec.spec.clone();
         let progress = Arc::new(Progress::default());
@@ -281,12 +389,7 @@ impl DirectoryService {
             mode
         };
 
-        let connector = self.connector(&spec)?;
-        let (mut ldap, url) = connector.connect().await?;
-        let pw = self.store.directory_bind_password(&spec.name)?;
-        connector
-            .bind(&mut ldap, &spec.bind_dn, pw.expose())
-            .await?;
+        let url = source.open(&spec).await?;
         tracing::info!(directory = %spec.name, %url, ?mode, "sync started");
         let mut fetched: Vec<DirectoryUser> = Vec::new();
         let mut high_water = rec.high_water.clone();
@@ -298,9 +401,8 @@ impl DirectoryService {
             // Entries are mapped as they arrive, so the raw directory data of a large
             // domain is never held all at once; a mapping error stops the run afterwards.
             let mut map_error = None;
-            let count = connector
+            let count = source
                 .fetch_each(
-                    &mut ldap,
                     base,
                     &filter,
                     &spec.attributes.requested(),
@@ -341,7 +443,7 @@ impl DirectoryService {
             total += count;
             tracing::info!(directory = %spec.name, %base, entries = count, "fetched");
         }
-        let _ = ldap.unbind().await;
+        source.close().await;
         let stored = self.store.domain_users(&spec.name)?;
         let guard_cfg = Guard {
             max_disable_ratio: spec.disable_threshold_percent / 100.0,
@@ -431,5 +533,221 @@ fn auto_mode(rec: &DirectoryRecord, now: UnixTime) -> Mode {
         None => Mode::Full,
         Some(last) if full.next_after(Some(last), now) <= now => Mode::Full,
         Some(_) => Mode::Incremental,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::plan::StoredUser;
+    use crate::model::Secret;
+    use crate::time::ManualClock;
+
+    const BASE: &str = "ou=People,dc=example,dc=com";
+    const PAGE: usize = 10;
+
+    fn entry(n: usize, mail: &str, modified: &str) -> RawEntry {
+        let uid = format!("u{n:03}");
+        let attrs = [
+            ("uid", uid.clone()),
+            ("mail", mail.to_string()),
+            ("cn", format!("User {n}")),
+            ("modifytimestamp", modified.to_string()),
+        ];
+        RawEntry {
+            dn: format!("uid={uid},{BASE}"),
+            attrs: attrs
+                .into_iter()
+                .map(|(k, v)| (k.into(), vec![v]))
+                .collect(),
+        }
+    }
+
+    /// The directory as a sequence of pages; with `fail_at`, the search fails when that
+    /// page is due, after handing over the ones before it (a server that went away
+    /// mid-run).
+    struct Scripted {
+        entries: Vec<RawEntry>,
+        fail_at: Option<usize>,
+    }
+
+    impl Scripted {
+        fn new(entries: Vec<RawEntry>, fail_at: Option<usize>) -> Self {
+            Self { entries, fail_at }
+        }
+    }
+
+    impl Source for Scripted {
+        async fn open(&mut self, _spec: &DirectorySpec) -> Result<String, SyncError> {
+            Ok("scripted".into())
+        }
+
+        async fn fetch_each(
+            &mut self,
+            base: &str,
+            _filter: &str,
+            _attrs: &[String],
+            page_size: u32,
+            mut on_entry: impl FnMut(RawEntry),
+            mut progress: impl FnMut(usize),
+        ) -> Result<usize, LdapFailure> {
+            assert_eq!(page_size as usize, PAGE);
+            let mut count = 0;
+            for (i, page) in self.entries.chunks(PAGE).enumerate() {
+                if self.fail_at == Some(i) {
+                    return Err(LdapFailure::Search {
+                        base: base.into(),
+                        reason: "connection lost".into(),
+                    });
+                }
+                for e in page {
+                    on_entry(e.clone());
+                    count += 1;
+                }
+                progress(count);
+            }
+            Ok(count)
+        }
+
+        async fn close(&mut self) {}
+    }
+
+    async fn service_with_corp() -> (tempfile::TempDir, Store, DirectoryService) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
+        let spec = DirectorySpec {
+            name: "CORP".into(),
+            urls: vec!["ldap://127.0.0.1:1".into()],
+            bind_dn: "cn=sync,dc=example,dc=com".into(),
+            base_dns: vec![BASE.into()],
+            page_size: u32::try_from(PAGE).unwrap(),
+            ..DirectorySpec::default()
+        };
+        store
+            .write(vec![WriteOp::Directory(DirectoryOp::AddDirectory {
+                spec,
+                bind_password: Secret::from_text("pw"),
+                created_by: "test".into(),
+            })])
+            .await
+            .unwrap();
+        let clock = Arc::new(ManualClock::starting_at(1_800_000_000));
+        let service = DirectoryService::new(store.clone(), clock);
+        (dir, store, service)
+    }
+
+    /// Commits a prepared run as the handlers do, then lets its run slot go.
+    async fn commit(store: &Store, prepared: Prepared) {
+        store.write(prepared.ops).await.unwrap();
+    }
+
+    fn sorted(mut users: Vec<StoredUser>) -> Vec<StoredUser> {
+        users.sort_by(|a, b| a.name.cmp(&b.name));
+        users
+    }
+
+    /// A run whose fetch fails part-way applies nothing, even forced (so that the disable
+    /// guard cannot be what protects the stored users), and is recorded as failed with
+    /// the reason; the next good run applies the changes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fetch_that_fails_after_some_pages_applies_nothing_and_is_recorded() {
+        let (_dir, store, service) = service_with_corp().await;
+        let t0 = "20260101000000Z";
+        let first: Vec<RawEntry> = (1..=100).map(|n| entry(n, "old@example.com", t0)).collect();
+        let prepared = service
+            .prepare_run_from(
+                Scripted::new(first, None),
+                "CORP",
+                Trigger::Manual,
+                Some(Mode::Full),
+                false,
+                &|_, _| {},
+            )
+            .await
+            .unwrap();
+        commit(&store, prepared).await;
+        let before = sorted(store.domain_users("CORP").unwrap());
+        assert_eq!(before.len(), 100);
+        let high_water = service.record("CORP").unwrap().high_water;
+        assert_eq!(high_water.as_deref(), Some(t0));
+
+        // The directory changes: u001 and u002 leave, u003's mail changes, u101 arrives.
+        // Read in full, the last page would hold u094…u101.
+        let t1 = "20260102000000Z";
+        let now: Vec<RawEntry> = (3..=101)
+            .map(|n| match n {
+                3 => entry(n, "new@example.com", t1),
+                101 => entry(n, "u101@example.com", t1),
+                _ => entry(n, "old@example.com", t0),
+            })
+            .collect();
+
+        // The search fails when its tenth page is due: nine pages (90 users) arrived, and
+        // a run that took them for the whole directory would disable the other ten.
+        let pages = Mutex::new(Vec::new());
+        let failed = service
+            .prepare_run_from(
+                Scripted::new(now.clone(), Some(9)),
+                "CORP",
+                Trigger::Manual,
+                Some(Mode::Full),
+                true,
+                &|p, n| pages.lock().unwrap().push((p, n)),
+            )
+            .await;
+        let Err(err) = failed else {
+            panic!("a failed fetch must fail the run")
+        };
+        assert!(matches!(err, SyncError::Ldap(_)), "{err}");
+        assert_eq!(pages.lock().unwrap().last(), Some(&(9, 90)));
+        assert_eq!(sorted(store.domain_users("CORP").unwrap()), before);
+        assert_eq!(service.record("CORP").unwrap().high_water, high_water);
+        let runs = store.sync_runs("CORP", 10).unwrap();
+        assert_eq!(runs.len(), 2, "{runs:?}");
+        let last = &runs[0];
+        assert_eq!(last.trigger, "manual");
+        assert_eq!(
+            last.error.as_deref(),
+            Some(format!("search of {BASE} failed: connection lost").as_str())
+        );
+        assert_eq!((last.added, last.updated, last.disabled), (0, 0, 0));
+        assert!(runs[1].error.is_none());
+        // The run's slot is free again.
+        assert!(service.progress("CORP").is_none());
+
+        // The same directory read in full applies.
+        let prepared = service
+            .prepare_run_from(
+                Scripted::new(now, None),
+                "CORP",
+                Trigger::Manual,
+                Some(Mode::Full),
+                false,
+                &|_, _| {},
+            )
+            .await
+            .unwrap();
+        let c = &prepared.plan.counts;
+        assert_eq!((c.added, c.updated, c.disabled), (1, 1, 2), "{c:?}");
+        commit(&store, prepared).await;
+        let after = sorted(store.domain_users("CORP").unwrap());
+        assert_eq!(after.len(), 101);
+        let user = |name: &str| after.iter().find(|u| u.name == name).unwrap();
+        for gone in ["u001", "u002"] {
+            assert_eq!(user(gone).status, crate::model::UserStatus::Disabled);
+        }
+        assert_eq!(user("u003").email.as_deref(), Some("new@example.com"));
+        assert_eq!(user("u101").status, crate::model::UserStatus::Active);
+        assert_eq!(
+            service.record("CORP").unwrap().high_water.as_deref(),
+            Some(t1)
+        );
+        let runs = store.sync_runs("CORP", 10).unwrap();
+        assert_eq!(runs.len(), 3);
+        assert!(runs[0].error.is_none());
+        assert_eq!(
+            (runs[0].added, runs[0].updated, runs[0].disabled),
+            (1, 1, 2)
+        );
     }
 }
