@@ -177,6 +177,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE role ADD COLUMN parent TEXT COLLATE NOCASE;
     UPDATE role SET parent = json_extract(def, '$.parent');
     ",
+    // 5: a bare User-Name is looked up across domains (to find it, or find it ambiguous);
+    // without this the lookup scanned every user on each cache miss
+    r"
+    CREATE INDEX user_name ON user (name);
+    ",
 ];
 
 /// Data a migration cannot express in SQL, run in the same transaction right after the
@@ -340,5 +345,28 @@ mod tests {
             migrate(&mut c),
             Err(StoreError::SchemaTooNew { .. })
         ));
+    }
+
+    /// The lookups a RADIUS request makes on a cache miss never scan the user table.
+    #[test]
+    fn login_lookups_use_an_index() {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate(&mut c).unwrap();
+        for sql in [
+            "SELECT id FROM user WHERE name = 'x' LIMIT 2",
+            "SELECT id FROM user WHERE domain = 'x' AND name = 'y'",
+        ] {
+            let plan: Vec<String> = c
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                plan.iter().all(|step| !step.starts_with("SCAN")),
+                "{sql}: {plan:?}"
+            );
+        }
     }
 }
