@@ -7,7 +7,8 @@
 #   bench/ab.sh [--rounds N] [--scenario ssha|crypt|status|acct] BUILD_A BUILD_B
 #
 # BUILD_A and BUILD_B are gatehoused binaries (copy target/release/gatehoused aside before
-# rebuilding). Users come from bench-out/users/ (bench/run.sh generates them; so does this
+# rebuilding); a gatehousectl next to one is used with it (builds far apart may not speak
+# the same admin protocol), target/release/gatehousectl otherwise. Users come from bench-out/users/ (bench/run.sh generates them; so does this
 # script when they are missing). Output: one line per run, on stdout. Everything listens
 # on 127.0.0.1 only; daemons are stopped on exit.
 set -euo pipefail
@@ -90,8 +91,14 @@ socket = "$2/admin.sock"
 [log]
 level = "warn"
 EOF
-	start_gatehoused "$1" "$2" "$ctl_bin"
+	start_gatehoused "$1" "$2" "$(ctl_for "$1")"
 	pid=$started_pid
+}
+
+ctl_for() { # ctl_for BUILD: the gatehousectl to drive it with
+	local sibling
+	sibling="$(dirname "$1")/gatehousectl"
+	if [[ -x "$sibling" ]]; then echo "$sibling"; else echo "$ctl_bin"; fi
 }
 
 # One template per build (each build migrates its own database).
@@ -100,9 +107,10 @@ for i in 0 1; do
 	mkdir -p "$dir/state"
 	say "build $i: importing 10,000 $users_mode users"
 	start "${builds[$i]}" "$dir"
-	"$ctl_bin" --socket "$dir/admin.sock" client add ab --address 127.0.0.1 \
+	ctl="$(ctl_for "${builds[$i]}")"
+	"$ctl" --socket "$dir/admin.sock" client add ab --address 127.0.0.1 \
 		--secret-file "$secret_file" >/dev/null
-	"$ctl_bin" --socket "$dir/admin.sock" user import "$users" >/dev/null
+	"$ctl" --socket "$dir/admin.sock" user import "$users" >/dev/null
 	stop_pid "$pid"
 done
 

@@ -178,9 +178,13 @@ const MIGRATIONS: &[&str] = &[
     UPDATE role SET parent = json_extract(def, '$.parent');
     ",
     // 5: a bare User-Name is looked up across domains (to find it, or find it ambiguous);
-    // without this the lookup scanned every user on each cache miss
+    // without an index the lookup scanned every user on each cache miss. The audit time
+    // index goes: every decision paid for it (0.5 µs of the writer's 3.5 µs per request),
+    // while time-bounded audit reads walk back from the newest record and stop at their
+    // limit without it
     r"
     CREATE INDEX user_name ON user (name);
+    DROP INDEX audit_time;
     ",
 ];
 
