@@ -377,7 +377,8 @@ for size in "${size_list[@]}"; do
 	ctl client add bench --address 127.0.0.1 --secret-file "$secret_file" >/dev/null
 	ctl directory add "$DOMAIN" --url "ldap://127.0.0.1:$slapd_port" --bind-dn "$SYNC_DN" \
 		--bind-password-file "$bindpw_file" --base-dn "$PEOPLE_DN" --user-filter "$FILTER" \
-		--page-size "$PAGE_SIZE" --bind-pool-size "$pool" >/dev/null
+		--page-size "$PAGE_SIZE" --bind-pool-size "$pool" \
+		--insecure-plaintext >/dev/null # loopback only; FreeRADIUS binds in the clear too
 	sleep 1
 	"$bench_bin" rss --pid "$gh_pid" --json >"$raw/sync-$size.idle.json"
 	quiet_gate "sync-$size"

@@ -74,7 +74,8 @@ gh_start
 printf 'sync-secret-0123\n' >"$out/bind.pw"
 ctl directory add CORP --url "ldap://127.0.0.1:$port" --bind-dn cn=sync,dc=example,dc=com \
 	--bind-password-file "$out/bind.pw" --base-dn ou=People,dc=example,dc=com \
-	--user-filter '(objectClass=inetOrgPerson)' --page-size 500 >/dev/null
+	--user-filter '(objectClass=inetOrgPerson)' --page-size 500 \
+	--insecure-plaintext >/dev/null # loopback only
 sleep 1
 
 kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
