@@ -60,7 +60,15 @@ fn new_table() -> Table {
 }
 
 fn table(rows: &[Value], columns: &[&str]) -> String {
+    table_within(rows, columns, None)
+}
+
+/// A table; `width` stands in for the terminal's (tests have none).
+fn table_within(rows: &[Value], columns: &[&str], width: Option<u16>) -> String {
     let mut t = new_table();
+    if let Some(w) = width {
+        t.set_width(w);
+    }
     t.set_header(columns.iter().map(|c| c.replace('_', " ")));
     for r in rows {
         t.add_row(columns.iter().map(|c| field(c, &r[*c])));
@@ -443,4 +451,39 @@ fn role_view(r: &Value) -> String {
     ]);
     out.push_str(&t.to_string());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tables_fit_the_width_they_are_given() {
+        let long = "a rather long description that would not fit ".repeat(4);
+        let rows = [json!({"name": "Help Desk", "description": long, "holders": 3})];
+        let text = table_within(&rows, &["name", "description", "holders"], Some(60));
+        for line in text.lines() {
+            assert!(line.chars().count() <= 60, "{line:?} in\n{text}");
+        }
+        assert!(text.contains("Help Desk"));
+    }
+
+    #[test]
+    fn a_role_lists_its_operations_one_per_line() {
+        let role = json!({
+            "name": "Help Desk", "parent": "Super Administrator",
+            "ancestry": ["Help Desk", "Super Administrator"], "holders": [],
+            "own": {"ops": ["user.edit", "user.enable", "user.unlock"]},
+            "effective": {"ops": ["user.edit", "user.enable", "user.unlock"]},
+        });
+        let text = role_view(&role);
+        for op in ["user.edit", "user.enable", "user.unlock"] {
+            assert!(
+                text.lines()
+                    .any(|l| l.matches(op).count() == 2 && !l.contains(',')),
+                "{op} on a line of its own (own and effective columns):\n{text}"
+            );
+        }
+    }
 }
