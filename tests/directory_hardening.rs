@@ -94,20 +94,6 @@ fn count(counters: &Value, path: &[&str]) -> u64 {
     v.as_u64().unwrap_or(0)
 }
 
-/// Polls `f` every 20 ms until it holds or `within` passes.
-fn wait_for(within: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    loop {
-        if f() {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Directory logins answered before a bind could have timed out: those that gave up
 /// waiting for a pooled connection.
 fn answered_early(logins: &[(Option<Code>, Duration)]) -> u64 {
@@ -236,7 +222,7 @@ fn a_hung_directory_never_delays_local_users_and_trips_its_breaker() {
     // rejection.
     assert!(burst - answered_early(&directory) >= u64::from(TRIP_AFTER));
     assert!(
-        wait_for(Duration::from_secs(5), || d
+        common::wait_until(Duration::from_secs(5), || d
             .log_text()
             .contains("directory taken as down")),
         "{}",
@@ -354,7 +340,7 @@ fn every_rejection_costs_the_same_unknown_legacy_argon2_and_directory_users() {
 /// waited for: authentication records are committed in the background.
 fn auth_record(d: &Daemon, target: &str) -> Value {
     let mut found = Value::Null;
-    let seen = wait_for(Duration::from_secs(10), || {
+    let seen = common::wait_until(Duration::from_secs(10), || {
         let list = d.ctl_json(
             &[
                 "audit",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Daemon, SECRET, access_request, check_reply, exchange, radclient};
 use gatehouse::radius::proto::{Code, Packet, attr, crypto};
@@ -16,17 +16,6 @@ fn pap(user: &str, password: &str) -> String {
     format!(
         "User-Name = \"{user}\", User-Password = \"{password}\", Message-Authenticator = 0x00\n"
     )
-}
-
-fn wait_until(mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 #[test]
@@ -62,7 +51,7 @@ fn pap_accept_and_generic_rejects_with_radclient() {
     );
 
     // Every decision is in the audit log, with the reason kept for the administrator.
-    assert!(wait_until(|| {
+    assert!(common::wait_until(Duration::from_secs(10), || {
         let v = d.ctl_json(
             &[
                 "audit",
@@ -200,7 +189,7 @@ fn retransmission_gets_the_cached_reply_and_is_evaluated_once() {
             .unwrap()
             .clone()
     };
-    assert!(wait_until(|| decisions()
+    assert!(common::wait_until(Duration::from_secs(10), || decisions()
         .iter()
         .any(|r| r["target"] == "carol" && r["outcome"] == "reject")));
     let recs = decisions();
@@ -312,7 +301,9 @@ fn imported_sha512_crypt_user_logs_in_and_is_rehashed() {
     let (ok, out) = radclient(d.auth, "auth", &pap("frank", "secret"));
     assert!(ok && out.contains("Access-Accept"), "{out}");
     assert!(
-        wait_until(|| d.ctl_json(&["user", "show", "frank"], "")["user"]["password"] == "argon2id"),
+        common::wait_until(Duration::from_secs(10), || d
+            .ctl_json(&["user", "show", "frank"], "")["user"]["password"]
+            == "argon2id"),
         "rehashed to argon2id after the first successful login"
     );
     let (ok, out) = radclient(d.auth, "auth", &pap("frank", "secret"));
@@ -333,7 +324,7 @@ fn rehash_on_login_can_be_switched_off() {
     let (ok, out) = radclient(d.auth, "auth", &pap("gina", "secret"));
     assert!(ok && out.contains("Access-Accept"), "{out}");
     // The login is persisted (with a rehash, when on) in one write after the reply.
-    assert!(wait_until(|| {
+    assert!(common::wait_until(Duration::from_secs(10), || {
         d.ctl_json(&["user", "show", "gina"], "")["user"]["last_login"].is_number()
     }));
     assert_eq!(

@@ -11,7 +11,7 @@ use std::net::UdpSocket;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{Daemon, SECRET, access_request, check_reply, exchange, recv};
+use common::{Daemon, SECRET, access_request, check_reply, exchange, recv, wait_until};
 use gatehouse::radius::proto::{Code, Packet, PacketView, attr, crypto};
 use serde_json::Value;
 
@@ -23,20 +23,6 @@ fn flood_lock() -> std::sync::MutexGuard<'static, ()> {
     FLOODS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Polls `f` every 20 ms until it holds or `limit` passes.
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if f() {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// The counters `gatehousectl status` reports for client `name`.

@@ -80,14 +80,7 @@ fn check_config_names_file_key_and_reason() {
 
 /// Waits (bounded) for the daemon's log to show `text`.
 fn log_shows(d: &Daemon, text: &str) -> bool {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        if d.log_text().contains(text) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+    common::wait_until(Duration::from_secs(10), || d.log_text().contains(text))
 }
 
 #[test]

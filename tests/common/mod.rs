@@ -377,3 +377,17 @@ pub fn check_reply(reply: &[u8], request_auth: &[u8; 16]) -> Code {
     );
     view.code()
 }
+
+/// Polls `f` every 20 ms until it holds (true) or `limit` passes (false).
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
