@@ -195,15 +195,19 @@ impl DirectorySpec {
         Ok(())
     }
 
-    /// Whether passwords reach this directory in the clear (warned about in `show` and
-    /// `status`).
+    /// What an operator must know about this connection, shown by `directory show`,
+    /// `directory status` and `status`: passwords reaching it in the clear.
     #[must_use]
-    pub fn is_plaintext(&self) -> bool {
-        !self.starttls
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let plaintext = !self.starttls
             && self
                 .urls
                 .iter()
-                .any(|u| u.to_ascii_lowercase().starts_with("ldap://"))
+                .any(|u| u.to_ascii_lowercase().starts_with("ldap://"));
+        plaintext
+            .then_some("passwords reach this directory in the clear (ldap:// without StartTLS)")
+            .into_iter()
+            .collect()
     }
 
     /// Whether `dn` lies inside the configured OUs (all DNs do when none are configured).
@@ -242,13 +246,13 @@ mod tests {
             ..good()
         };
         assert_eq!(plain.validate().unwrap_err().field, "url");
-        assert!(plain.is_plaintext());
+        assert_eq!(plain.warnings().len(), 1);
         let accepted = DirectorySpec {
             insecure_plaintext: true,
             ..plain
         };
         assert!(accepted.validate().is_ok());
-        assert!(!good().is_plaintext());
+        assert!(good().warnings().is_empty());
     }
 
     #[test]

@@ -38,9 +38,6 @@ impl From<SyncError> for AdminError {
     }
 }
 
-pub(super) const PLAINTEXT_WARNING: &str =
-    "passwords reach this directory in the clear (ldap:// without StartTLS)";
-
 fn view(d: &DirectoryRecord) -> Value {
     let s = &d.spec;
     json!({
@@ -170,13 +167,7 @@ fn find_directory(call: &Call<'_>, name: &str) -> Result<DirectoryRecord, AdminE
 
 pub(super) fn show(call: &Call<'_>, name: &str) -> HandlerResult {
     let d = find_directory(call, name)?;
-    let warnings: Vec<&str> = d
-        .spec
-        .is_plaintext()
-        .then_some(PLAINTEXT_WARNING)
-        .into_iter()
-        .collect();
-    Ok(json!({"directory": shown(call, &d)?, "warnings": warnings}))
+    Ok(json!({"directory": shown(call, &d)?, "warnings": d.spec.warnings()}))
 }
 
 pub(super) async fn add(call: &Call<'_>, a: DirectoryArgs) -> HandlerResult {
@@ -256,18 +247,12 @@ pub(super) fn status(call: &Call<'_>, name: &str) -> HandlerResult {
             "started_at": p.started_at.load(Ordering::Relaxed),
         })
     });
-    let warnings: Vec<&str> = d
-        .spec
-        .is_plaintext()
-        .then_some(PLAINTEXT_WARNING)
-        .into_iter()
-        .collect();
     Ok(json!({
+        "warnings": d.spec.warnings(),
         "directory": d.spec.name,
         "running": running,
         "users": read.domain_user_count(&d.spec.name)?,
         "runs": runs,
-        "warnings": warnings,
     }))
 }
 

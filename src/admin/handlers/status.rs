@@ -43,12 +43,8 @@ pub(super) fn status(call: &Call<'_>) -> HandlerResult {
         seen.push((c.network, &c.name));
     }
     for d in read.directories()? {
-        if d.spec.is_plaintext() {
-            warnings.push(format!(
-                "directory {}: {}",
-                d.spec.name,
-                super::directory::PLAINTEXT_WARNING
-            ));
+        for w in d.spec.warnings() {
+            warnings.push(format!("directory {}: {w}", d.spec.name));
         }
     }
     let global = rights.is_global();
