@@ -600,3 +600,34 @@ async fn ou_scope_compares_parsed_dns() {
     );
     assert!(!listed.contains("sneaky"), "{listed}");
 }
+
+/// Scopes name sites, so a rename is a move: the new name must be within scope too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_a_site_cannot_move_it_out_of_scope() {
+    let a = Admin::start();
+    a.ok("site.add", json!({"name": "Branch"})).await;
+    delegate(
+        &a,
+        "sites",
+        "daemon",
+        json!({"name": "Sites", "ops": ["site.edit"], "computer_scope": ["Branch"]}),
+    )
+    .await;
+    let e = a
+        .err(
+            Some("sites"),
+            "site.edit",
+            json!({"name": "Branch", "new_name": "Elsewhere"}),
+        )
+        .await;
+    assert_eq!(e.code, ErrorCode::PermissionDenied, "{e:?}");
+    a.ok("site.show", json!({"name": "Branch"})).await;
+    // Editing the site in place is still allowed.
+    ok_as(
+        &a,
+        "sites",
+        "site.edit",
+        json!({"name": "Branch", "timezone": "Europe/Paris"}),
+    )
+    .await;
+}

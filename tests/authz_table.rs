@@ -227,7 +227,7 @@ fn unreachable(target: &Target, sample: &Value, read: bool) -> Option<Unreachabl
         Target::Client(_) | Target::ClientMove { .. } => {
             Some(scoped("Branch", "*", ErrorCode::NotFound))
         }
-        Target::Site(_) => Some(scoped("HQ", "*", ErrorCode::NotFound)),
+        Target::Site(_) | Target::SiteRename { .. } => Some(scoped("HQ", "*", ErrorCode::NotFound)),
         Target::User { .. } | Target::Directory(_) => {
             Some(scoped("*", "OTHER", ErrorCode::NotFound))
         }

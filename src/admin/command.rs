@@ -308,7 +308,7 @@ pub struct LockdownArgs {
 /// once. The daemon parses these, `gatehousectl` builds them, and the CLI path is the wire
 /// name's words (`user.set-password` is `gatehousectl user set-password`).
 macro_rules! commands {
-    ($( $variant:ident($args:ty) = $wire:literal; )*) => {
+    ($( $variant:ident($args:ty) = $wire:literal, $kind:ident; )*) => {
         #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
         #[serde(tag = "op", content = "args")]
         pub enum Command {
@@ -324,65 +324,75 @@ macro_rules! commands {
             pub fn name(&self) -> &'static str {
                 match self { $( Command::$variant(_) => $wire, )* }
             }
+
+            /// Whether the command only reads: such commands run on the blocking pool, off
+            /// the runtime RADIUS is answered on (a 10,000-row list, the whole audit chain).
+            #[must_use]
+            pub fn is_read(&self) -> bool {
+                match self { $( Command::$variant(_) => commands!(@read $kind), )* }
+            }
         }
     };
+    (@read read) => { true };
+    (@read write) => { false };
+    (@read $other:ident) => { compile_error!("a command is `read` or `write`") };
 }
 
 commands! {
-    Status(Empty) = "status";
-    ClientAdd(ClientAddArgs) = "client.add";
-    ClientList(Empty) = "client.list";
-    ClientShow(NameArg) = "client.show";
-    ClientEdit(ClientEditArgs) = "client.edit";
-    ClientDelete(NameArg) = "client.delete";
-    UserAdd(UserAddArgs) = "user.add";
-    UserImport(UserImportArgs) = "user.import";
-    UserList(UserListArgs) = "user.list";
-    UserShow(UserArg) = "user.show";
-    UserEdit(UserEditArgs) = "user.edit";
-    UserEnable(UserArg) = "user.enable";
-    UserDisable(UserArg) = "user.disable";
-    UserDelete(UserArg) = "user.delete";
-    UserSetPassword(SetPasswordArgs) = "user.set-password";
-    AuditList(AuditListArgs) = "audit.list";
-    AuditVerify(Empty) = "audit.verify";
-    DirectoryAdd(DirectoryArgs) = "directory.add";
-    DirectoryEdit(DirectoryArgs) = "directory.edit";
-    DirectoryList(Empty) = "directory.list";
-    DirectoryShow(NameArg) = "directory.show";
-    DirectoryStatus(NameArg) = "directory.status";
-    DirectoryTest(NameArg) = "directory.test";
-    DirectoryPreview(SyncArgs) = "directory.preview";
-    DirectorySync(SyncArgs) = "directory.sync";
-    DirectoryDelete(DeleteDirectoryArgs) = "directory.delete";
-    CertTrust(CertTrustArgs) = "cert.trust";
-    CertList(Empty) = "cert.list";
-    CertShow(NameArg) = "cert.show";
-    CertDelete(NameArg) = "cert.delete";
-    PendingImport(PendingImportArgs) = "pending.import";
-    PendingList(Empty) = "pending.list";
-    PendingUpdate(PendingUpdateArgs) = "pending.update";
-    PendingDelete(UserArg) = "pending.delete";
-    PendingApprove(UserArg) = "pending.approve";
-    RoleOps(Empty) = "role.ops";
-    RoleList(Empty) = "role.list";
-    RoleShow(NameArg) = "role.show";
-    RoleCreate(RoleArgs) = "role.create";
-    RoleEdit(RoleArgs) = "role.edit";
-    RoleDelete(NameArg) = "role.delete";
-    RoleExplain(ExplainArgs) = "role.explain";
-    AdminList(Empty) = "admin.list";
-    AdminAdd(AdminAddArgs) = "admin.add";
-    AdminSetRole(AdminRoleArgs) = "admin.set-role";
-    AdminDisable(NameArg) = "admin.disable";
-    AdminEnable(NameArg) = "admin.enable";
-    AdminRemove(NameArg) = "admin.remove";
-    SiteAdd(SiteArgs) = "site.add";
-    SiteList(Empty) = "site.list";
-    SiteShow(NameArg) = "site.show";
-    SiteEdit(SiteArgs) = "site.edit";
-    SiteDelete(NameArg) = "site.delete";
-    SystemLockdown(LockdownArgs) = "system.lockdown";
+    Status(Empty) = "status", read;
+    ClientAdd(ClientAddArgs) = "client.add", write;
+    ClientList(Empty) = "client.list", read;
+    ClientShow(NameArg) = "client.show", read;
+    ClientEdit(ClientEditArgs) = "client.edit", write;
+    ClientDelete(NameArg) = "client.delete", write;
+    UserAdd(UserAddArgs) = "user.add", write;
+    UserImport(UserImportArgs) = "user.import", write;
+    UserList(UserListArgs) = "user.list", read;
+    UserShow(UserArg) = "user.show", read;
+    UserEdit(UserEditArgs) = "user.edit", write;
+    UserEnable(UserArg) = "user.enable", write;
+    UserDisable(UserArg) = "user.disable", write;
+    UserDelete(UserArg) = "user.delete", write;
+    UserSetPassword(SetPasswordArgs) = "user.set-password", write;
+    AuditList(AuditListArgs) = "audit.list", read;
+    AuditVerify(Empty) = "audit.verify", read;
+    DirectoryAdd(DirectoryArgs) = "directory.add", write;
+    DirectoryEdit(DirectoryArgs) = "directory.edit", write;
+    DirectoryList(Empty) = "directory.list", read;
+    DirectoryShow(NameArg) = "directory.show", read;
+    DirectoryStatus(NameArg) = "directory.status", read;
+    DirectoryTest(NameArg) = "directory.test", write;
+    DirectoryPreview(SyncArgs) = "directory.preview", write;
+    DirectorySync(SyncArgs) = "directory.sync", write;
+    DirectoryDelete(DeleteDirectoryArgs) = "directory.delete", write;
+    CertTrust(CertTrustArgs) = "cert.trust", write;
+    CertList(Empty) = "cert.list", read;
+    CertShow(NameArg) = "cert.show", read;
+    CertDelete(NameArg) = "cert.delete", write;
+    PendingImport(PendingImportArgs) = "pending.import", write;
+    PendingList(Empty) = "pending.list", read;
+    PendingUpdate(PendingUpdateArgs) = "pending.update", write;
+    PendingDelete(UserArg) = "pending.delete", write;
+    PendingApprove(UserArg) = "pending.approve", write;
+    RoleOps(Empty) = "role.ops", read;
+    RoleList(Empty) = "role.list", read;
+    RoleShow(NameArg) = "role.show", read;
+    RoleCreate(RoleArgs) = "role.create", write;
+    RoleEdit(RoleArgs) = "role.edit", write;
+    RoleDelete(NameArg) = "role.delete", write;
+    RoleExplain(ExplainArgs) = "role.explain", read;
+    AdminList(Empty) = "admin.list", read;
+    AdminAdd(AdminAddArgs) = "admin.add", write;
+    AdminSetRole(AdminRoleArgs) = "admin.set-role", write;
+    AdminDisable(NameArg) = "admin.disable", write;
+    AdminEnable(NameArg) = "admin.enable", write;
+    AdminRemove(NameArg) = "admin.remove", write;
+    SiteAdd(SiteArgs) = "site.add", write;
+    SiteList(Empty) = "site.list", read;
+    SiteShow(NameArg) = "site.show", read;
+    SiteEdit(SiteArgs) = "site.edit", write;
+    SiteDelete(NameArg) = "site.delete", write;
+    SystemLockdown(LockdownArgs) = "system.lockdown", write;
 }
 
 /// The object a command acts on, as far as authorization cares.
@@ -422,6 +432,12 @@ pub enum Target {
     /// An administrator about to be added (the role assigned is a fact).
     NewAdmin(String),
     Site(String),
+    /// An existing site being renamed: the new name must be within scope too (scopes name
+    /// sites, so a rename could otherwise move the site into another delegate's scope).
+    SiteRename {
+        name: String,
+        new_name: String,
+    },
     NewSite(String),
 }
 
@@ -510,13 +526,6 @@ impl Command {
             | Command::PendingApprove(UserArg { user }) => Some(user),
             _ => None,
         }
-    }
-
-    /// Whether the command only reads (it needs no operation of its own, only the right
-    /// to read): such commands run on the blocking pool, off the RADIUS runtime.
-    #[must_use]
-    pub fn is_read(&self) -> bool {
-        self.requirement().all_of.is_empty()
     }
 
     #[must_use]
@@ -645,7 +654,16 @@ impl Command {
             }
             Command::SiteList(_) => Requirement::read(Family::Site, Target::Listing),
             Command::SiteShow(a) => Requirement::read(Family::Site, Target::Site(a.name.clone())),
-            Command::SiteEdit(a) => Requirement::ops(&[O::SiteEdit], Target::Site(a.name.clone())),
+            Command::SiteEdit(a) => {
+                let target = match &a.new_name {
+                    Some(new_name) => Target::SiteRename {
+                        name: a.name.clone(),
+                        new_name: new_name.clone(),
+                    },
+                    None => Target::Site(a.name.clone()),
+                };
+                Requirement::ops(&[O::SiteEdit], target)
+            }
             Command::SiteDelete(a) => {
                 Requirement::ops(&[O::SiteEdit], Target::Site(a.name.clone()))
             }
@@ -673,7 +691,9 @@ impl Command {
             Target::Directory(n) | Target::NewDirectory(n) => format!("directory:{n}"),
             Target::Role(n) | Target::NewRole(n) => format!("role:{n}"),
             Target::Admin(n) | Target::NewAdmin(n) => format!("admin:{n}"),
-            Target::Site(n) | Target::NewSite(n) => format!("site:{n}"),
+            Target::Site(n) | Target::SiteRename { name: n, .. } | Target::NewSite(n) => {
+                format!("site:{n}")
+            }
             Target::NewUsers { domain } => match self {
                 Command::UserAdd(a) => {
                     let (d, n) = parse_user(&a.user);
@@ -817,5 +837,12 @@ mod tests {
         .unwrap();
         assert!(!format!("{c:?}").contains("topsecret"));
         assert!(!c.audit_detail().to_string().contains("topsecret"));
+        // A secret of the wrong type is refused without being quoted back.
+        let err = Command::parse(
+            "client.add",
+            json!({"name":"a","address":"::1","secret":98765432}),
+        )
+        .unwrap_err();
+        assert!(!err.0.contains("98765432"), "{err}");
     }
 }

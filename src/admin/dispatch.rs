@@ -121,7 +121,7 @@ fn tags_for(command: &Command, facts: &TargetFacts, actor: &Actor) -> Tags {
         }
         Target::Role(name) | Target::NewRole(name) => set("role", &name),
         Target::Admin(name) | Target::NewAdmin(name) => set("admin", &name),
-        Target::Site(name) | Target::NewSite(name) => {
+        Target::Site(name) | Target::SiteRename { name, .. } | Target::NewSite(name) => {
             set("site", &name);
             tags.site = Some(name);
         }
@@ -242,15 +242,26 @@ pub async fn dispatch(
         };
         handlers::run(command, &call).await
     };
-    if let Some(mut left) = slot.take() {
-        if let Err(e) = &result {
-            left.outcome = Outcome::Failed;
-            left.detail = json!({"request": detail, "error": e.message}).to_string();
+    let committed = match slot.take() {
+        Some(mut left) => {
+            if let Err(e) = &result {
+                left.outcome = Outcome::Failed;
+                left.detail = json!({"request": detail, "error": e.message}).to_string();
+            }
+            record(ctx, left).await;
+            false
         }
-        record(ctx, left).await;
-    }
+        // The audit record left with a commit: the change is made, whatever came after.
+        None => true,
+    };
     match result {
         Ok(value) => Response::ok(id, value),
+        // The caller is told about the commit, never "failed" for a change that was made:
+        // only showing the result went wrong.
+        Err(e) if committed => Response::ok(
+            id,
+            json!({"warnings": [format!("done; showing the result failed: {}", e.message)]}),
+        ),
         Err(e) => Response::err(id, e.code, e.message),
     }
 }

@@ -110,7 +110,9 @@ pub fn target_facts(
                     ..TargetFacts::default()
                 })
         }
-        Target::Site(name) => store.site(name)?.map_or_else(TargetFacts::default, of_site),
+        Target::Site(name) | Target::SiteRename { name, .. } => {
+            store.site(name)?.map_or_else(TargetFacts::default, of_site)
+        }
         Target::Client(name) | Target::ClientMove { name, .. } => store
             .client(name)?
             .map_or_else(TargetFacts::default, of_client),

@@ -61,9 +61,68 @@ impl Serialize for Secret {
     }
 }
 
+/// Accepts a string and refuses anything else without quoting it: serde's own message
+/// for a wrong type repeats the value (``invalid type: integer `12345678` ``), and parse
+/// errors reach the reply and the audit record.
+struct SecretVisitor;
+
+impl SecretVisitor {
+    fn refuse<E: serde::de::Error>() -> E {
+        E::custom("a secret must be a JSON string")
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SecretVisitor {
+    type Value = Secret;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+        Ok(Secret(v.as_bytes().to_vec()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Secret, E> {
+        Ok(Secret(v.into_bytes()))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Secret, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Secret, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Secret, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Secret, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Secret, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Secret, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Secret, A::Error> {
+        Err(Self::refuse())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<Secret, A::Error> {
+        Err(Self::refuse())
+    }
+}
+
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(|s| Self(s.into_bytes()))
+        d.deserialize_any(SecretVisitor)
     }
 }
 
@@ -79,5 +138,25 @@ mod tests {
         let json = serde_json::to_string(&s).unwrap();
         let back: Secret = serde_json::from_str(&json).unwrap();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn a_wrong_type_is_refused_without_its_value() {
+        for json in [
+            r#"12345678"#,
+            r#"1234.5678"#,
+            r#"[12345678]"#,
+            r#"{"x":"12345678"}"#,
+            "true",
+        ] {
+            let err = serde_json::from_str::<Secret>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                !err.contains("12345678") && !err.contains("1234.5678"),
+                "{err}"
+            );
+            assert!(err.contains("a secret must be a JSON string"), "{err}");
+        }
     }
 }

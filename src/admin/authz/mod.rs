@@ -270,13 +270,20 @@ fn check(
             check_escalation(actor, facts, gate)
         }
         Target::NewRole(_) | Target::NewAdmin(_) => check_escalation(actor, facts, gate),
-        Target::Site(name) => {
+        Target::Site(name) | Target::SiteRename { name, .. } => {
             let what = format!("site {name}");
             if !facts.exists {
                 return Err(Denied::NotFound { what });
             }
             if !rights.can_see_site(name) {
                 return Err(Denied::OutOfScope { what });
+            }
+            if let Target::SiteRename { new_name, .. } = &req.target
+                && !rights.can_see_site(new_name)
+            {
+                return Err(Denied::CreateOutOfScope {
+                    why: format!("site {new_name}"),
+                });
             }
             check_owner(actor, own_only, facts)
         }

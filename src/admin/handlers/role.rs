@@ -139,9 +139,8 @@ pub(super) fn show(call: &Call<'_>, name: &str) -> HandlerResult {
 }
 
 /// Creates or edits the role worked out (and authorized) from the arguments, then shows
-/// it as committed. The commit is what the caller is told about: a view that cannot be
-/// built afterwards is a warning, never a failure.
-async fn save(call: &Call<'_>) -> HandlerResult {
+/// it as committed (a view that fails after the commit is the dispatcher's warning).
+pub(super) async fn save(call: &Call<'_>) -> HandlerResult {
     let change = call
         .facts()
         .role_change
@@ -165,21 +164,11 @@ async fn save(call: &Call<'_>) -> HandlerResult {
         expected_version: change.base_version,
     })])
     .await?;
-    match call.read().role(&name) {
-        Ok(Some(stored)) => role_view(call, &stored),
-        _ => Ok(json!({
-            "role": {"name": name},
-            "warnings": ["saved; showing it failed (gatehousectl role show NAME)"],
-        })),
-    }
-}
-
-pub(super) async fn create(call: &Call<'_>) -> HandlerResult {
-    save(call).await
-}
-
-pub(super) async fn edit(call: &Call<'_>) -> HandlerResult {
-    save(call).await
+    let stored = call
+        .read()
+        .role(&name)?
+        .ok_or_else(|| AdminError::not_found(format!("role {name}")))?;
+    role_view(call, &stored)
 }
 
 pub(super) async fn delete(call: &Call<'_>, name: &str) -> HandlerResult {
