@@ -395,6 +395,24 @@ commands! {
     SystemLockdown(LockdownArgs) = "system.lockdown", write;
 }
 
+/// What an admin request touches, for its audit record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSubject {
+    pub kind: &'static str,
+    pub id: String,
+    pub domain: Option<String>,
+    pub site: Option<String>,
+}
+
+impl std::fmt::Display for AuditSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.domain, self.kind) {
+            (Some(d), "user") => write!(f, "user:{d}\\{}", self.id),
+            _ => write!(f, "{}:{}", self.kind, self.id),
+        }
+    }
+}
+
 /// The object a command acts on, as far as authorization cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -677,31 +695,63 @@ impl Command {
         }
     }
 
-    /// What the audit trail records as the target.
+    /// What the request touches, as the audit trail names it: the kind and id of the
+    /// object, and the domain or site it lies in when the request itself says so.
     #[must_use]
-    pub fn audit_target(&self) -> String {
-        match self.requirement().target {
-            Target::Appliance | Target::Listing => String::new(),
-            Target::Client(n) | Target::ClientMove { name: n, .. } => format!("client:{n}"),
-            Target::NewClient { .. } => match self {
-                Command::ClientAdd(a) => format!("client:{}", a.name),
-                _ => String::new(),
+    pub fn audit_subject(&self) -> Option<AuditSubject> {
+        let subject = |kind, id: &str| AuditSubject {
+            kind,
+            id: id.to_string(),
+            domain: None,
+            site: None,
+        };
+        Some(match self.requirement().target {
+            Target::Appliance | Target::Listing => return None,
+            Target::Client(n) | Target::ClientMove { name: n, .. } => subject("client", &n),
+            Target::NewClient { site } => AuditSubject {
+                site,
+                ..match self {
+                    Command::ClientAdd(a) => subject("client", &a.name),
+                    _ => return None,
+                }
             },
-            Target::User { domain, name } => format!("user:{domain}\\{name}"),
-            Target::Directory(n) | Target::NewDirectory(n) => format!("directory:{n}"),
-            Target::Role(n) | Target::NewRole(n) => format!("role:{n}"),
-            Target::Admin(n) | Target::NewAdmin(n) => format!("admin:{n}"),
-            Target::Site(n) | Target::SiteRename { name: n, .. } | Target::NewSite(n) => {
-                format!("site:{n}")
-            }
+            Target::User { domain, name } => AuditSubject {
+                domain: Some(domain),
+                ..subject("user", &name)
+            },
             Target::NewUsers { domain } => match self {
                 Command::UserAdd(a) => {
                     let (d, n) = parse_user(&a.user);
-                    format!("user:{d}\\{n}")
+                    AuditSubject {
+                        domain: Some(d),
+                        ..subject("user", &n)
+                    }
                 }
-                _ => format!("domain:{domain}"),
+                _ => AuditSubject {
+                    domain: Some(domain.clone()),
+                    ..subject("domain", &domain)
+                },
             },
-        }
+            Target::Directory(n) | Target::NewDirectory(n) => AuditSubject {
+                domain: Some(n.clone()),
+                ..subject("directory", &n)
+            },
+            Target::Role(n) | Target::NewRole(n) => subject("role", &n),
+            Target::Admin(n) | Target::NewAdmin(n) => subject("admin", &n),
+            Target::Site(n) | Target::SiteRename { name: n, .. } | Target::NewSite(n) => {
+                AuditSubject {
+                    site: Some(n.clone()),
+                    ..subject("site", &n)
+                }
+            }
+        })
+    }
+
+    /// What the audit trail records as the target (`user:DOMAIN\name`, `client:nas1`).
+    #[must_use]
+    pub fn audit_target(&self) -> String {
+        self.audit_subject()
+            .map_or_else(String::new, |s| s.to_string())
     }
 
     /// The non-secret facts of the request, for the audit trail.

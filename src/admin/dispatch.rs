@@ -7,13 +7,12 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::authz::{self, Actor, Denied, Gate, Rights, TargetFacts};
-use super::command::{Command, Target};
+use super::command::Command;
 use super::context::{AdminContext, AuditSlot, Call};
 use super::facts;
 use super::handlers::{self, AdminError, HandlerResult, Progress};
 use super::proto::{ErrorCode, Request, Response};
 use crate::audit::{AuditEvent, EventKind, Outcome, Tags};
-use crate::model::operation::Operation;
 use crate::model::scope::canonical_dn;
 use crate::store::WriteOp;
 
@@ -89,42 +88,11 @@ fn tags_for(command: &Command, facts: &TargetFacts, actor: &Actor) -> Tags {
         admin_id: actor.admin_id,
         ..Tags::default()
     };
-    let mut set = |kind: &str, id: &str| {
-        tags.target_kind = Some(kind.to_string());
-        tags.target_id = Some(id.to_string());
-    };
-    match command.requirement().target {
-        Target::Appliance | Target::Listing => {}
-        Target::Client(name) | Target::ClientMove { name, .. } => set("client", &name),
-        Target::NewClient { site } => {
-            if let Command::ClientAdd(a) = command {
-                set("client", &a.name);
-            }
-            tags.site = site;
-        }
-        Target::User { domain, name } => {
-            set("user", &name);
-            tags.domain = Some(domain);
-        }
-        Target::NewUsers { domain } => {
-            if let Command::UserAdd(a) = command {
-                let (_, name) = super::command::parse_user(&a.user);
-                set("user", &name);
-            } else {
-                set("domain", &domain);
-            }
-            tags.domain = Some(domain);
-        }
-        Target::Directory(name) | Target::NewDirectory(name) => {
-            set("directory", &name);
-            tags.domain = Some(name);
-        }
-        Target::Role(name) | Target::NewRole(name) => set("role", &name),
-        Target::Admin(name) | Target::NewAdmin(name) => set("admin", &name),
-        Target::Site(name) | Target::SiteRename { name, .. } | Target::NewSite(name) => {
-            set("site", &name);
-            tags.site = Some(name);
-        }
+    if let Some(subject) = command.audit_subject() {
+        tags.target_kind = Some(subject.kind.to_string());
+        tags.target_id = Some(subject.id);
+        tags.domain = subject.domain;
+        tags.site = subject.site;
     }
     if let Some(site) = &facts.site {
         tags.site = Some(site.clone());
@@ -202,8 +170,7 @@ pub async fn dispatch(
     };
     let requirement = command.requirement();
     // Under lockdown nothing about the target is read for someone who will be refused.
-    let locked_out = gate.lockdown && !actor.rights.ops.contains_key(&Operation::SystemLockdown);
-    let facts = if locked_out {
+    let facts = if authz::admits(&actor, &gate).is_err() {
         Ok(TargetFacts::default())
     } else {
         facts::target_facts(ctx, &actor, &command, &requirement.target, &roles)

@@ -77,16 +77,8 @@ pub fn target_facts(
     roles: &RoleMap,
 ) -> Result<TargetFacts, AdminError> {
     let store = ctx.store();
-    // Every role but Super Administrator itself lies below Super Administrator: the
-    // Super Administrator may repair even a role whose ancestry a damaged store broke.
-    let actor_is_super = actor.rights.role.eq_ignore_ascii_case(SUPER_ADMINISTRATOR);
-    let below = |role_name: &str| {
-        if actor_is_super {
-            !role_name.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
-        } else {
-            role::is_strictly_below(roles, role_name, &actor.rights.role)
-        }
-    };
+    // The Super Administrator manages even a role whose ancestry a damaged store broke.
+    let manages = |role_name: &str| role::manages(roles, &actor.rights.role, role_name);
     let mut facts = match target {
         Target::Role(name) => {
             roles
@@ -94,7 +86,8 @@ pub fn target_facts(
                 .map_or_else(TargetFacts::default, |r| TargetFacts {
                     exists: true,
                     created_by: Some(r.created_by.clone()),
-                    below_actor: below(&r.def.name),
+                    below_actor: manages(&r.def.name)
+                        && !r.def.name.eq_ignore_ascii_case(SUPER_ADMINISTRATOR),
                     ..TargetFacts::default()
                 })
         }
@@ -104,9 +97,7 @@ pub fn target_facts(
                 .map_or_else(TargetFacts::default, |a| TargetFacts {
                     exists: true,
                     created_by: Some(a.created_by.clone()),
-                    // The Super Administrator manages every administrator, other super
-                    // administrators included (the last one is protected by the store).
-                    below_actor: actor_is_super || below(&a.role),
+                    below_actor: manages(&a.role),
                     ..TargetFacts::default()
                 })
         }

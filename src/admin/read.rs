@@ -239,9 +239,7 @@ impl<'a> Reader<'a> {
 
     fn sees_role(&self, roles: &RoleMap, name: &str) -> bool {
         let mine = &self.rights().role;
-        mine.eq_ignore_ascii_case(SUPER_ADMINISTRATOR)
-            || name.eq_ignore_ascii_case(mine)
-            || role::is_strictly_below(roles, name, mine)
+        name.eq_ignore_ascii_case(mine) || role::manages(roles, mine, name)
     }
 
     /// Every role, for deciding and resolving rights (never shown as such).

@@ -81,8 +81,7 @@ pub fn check_grants(mine: &Rights, granted: &RoleDef) -> Result<(), Denied> {
 /// # Errors
 /// [`Denied::Escalation`].
 pub fn check_assign(mine: &str, role: &str, roles: &impl RoleLookup) -> Result<(), Denied> {
-    if mine.eq_ignore_ascii_case(SUPER_ADMINISTRATOR) || role::is_strictly_below(roles, role, mine)
-    {
+    if role::manages(roles, mine, role) {
         Ok(())
     } else {
         Err(denied(format!("you can only assign roles below {mine}")))

@@ -183,6 +183,19 @@ pub fn explain(
     check(actor, req, facts, gate)
 }
 
+/// The lockdown rule: while the appliance is locked down only holders of
+/// `system.lockdown` are heard at all (the dispatcher asks first, so that nothing about
+/// the target is read for someone who will be refused).
+///
+/// # Errors
+/// [`Denied::LockedDown`].
+pub fn admits(actor: &Actor, gate: &Gate<'_>) -> Result<(), Denied> {
+    if gate.lockdown && !actor.rights.ops.contains_key(&Operation::SystemLockdown) {
+        return Err(Denied::LockedDown);
+    }
+    Ok(())
+}
+
 fn check(
     actor: &Actor,
     req: &Requirement,
@@ -190,9 +203,7 @@ fn check(
     gate: &Gate<'_>,
 ) -> Result<(), Denied> {
     let rights = &actor.rights;
-    if gate.lockdown && !rights.ops.contains_key(&Operation::SystemLockdown) {
-        return Err(Denied::LockedDown);
-    }
+    admits(actor, gate)?;
     if let Some(family) = req.read_family
         && !rights.can_read(family)
     {

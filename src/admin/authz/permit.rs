@@ -34,24 +34,6 @@ impl<C> Authorized<C> {
     }
 
     #[must_use]
-    pub fn command(&self) -> &C {
-        &self.command
-    }
-
-    #[must_use]
-    pub fn permit(&self) -> &Permit {
-        &self.permit
-    }
-
-    /// Narrows the command (e.g. to its argument struct) while keeping the permit.
-    pub fn map<D>(self, f: impl FnOnce(C) -> D) -> Authorized<D> {
-        Authorized {
-            command: f(self.command),
-            permit: self.permit,
-        }
-    }
-
-    #[must_use]
     pub fn into_parts(self) -> (C, Permit) {
         (self.command, self.permit)
     }

@@ -183,6 +183,16 @@ pub fn effective(roles: &impl RoleLookup, name: &str) -> Result<Rights, RoleErro
     Ok(rights)
 }
 
+/// Whether an administrator holding role `mine` manages what role `other` governs (the
+/// role itself, or an administrator holding it): every role strictly below its own; the
+/// Super Administrator manages all of them, its own role included (assigning it, other
+/// super administrators — the store protects the last one). The Super Administrator role
+/// itself is never edited; that is the role rule, not this one.
+#[must_use]
+pub fn manages(roles: &impl RoleLookup, mine: &str, other: &str) -> bool {
+    mine.eq_ignore_ascii_case(SUPER_ADMINISTRATOR) || is_strictly_below(roles, other, mine)
+}
+
 /// Whether `role` lies strictly below `ancestor`.
 #[must_use]
 pub fn is_strictly_below(roles: &impl RoleLookup, role: &str, ancestor: &str) -> bool {

@@ -16,7 +16,7 @@ use crate::admin::context::Call;
 use crate::admin::facts::{self, MAX_NAME};
 use crate::model::names;
 use crate::model::operation::{BUNDLES, Operation};
-use crate::model::role::{RoleDef, StoredRole};
+use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR, StoredRole};
 use crate::model::scope::AccessLevel;
 use crate::model::{AdminRecord, LOCAL_DOMAIN};
 use crate::store::WriteOp;
@@ -212,7 +212,7 @@ fn visible_facts(
 ) -> Result<TargetFacts, AdminError> {
     let read = call.read();
     let roles = read.role_map()?;
-    let below = |role_name: &str| role::is_strictly_below(&*roles, role_name, &subject.rights.role);
+    let manages = |role_name: &str| role::manages(&*roles, &subject.rights.role, role_name);
     Ok(match target {
         Target::User { domain, name } => read
             .user(domain, name)?
@@ -231,7 +231,8 @@ fn visible_facts(
             .map_or_else(TargetFacts::default, |r| TargetFacts {
                 exists: true,
                 created_by: Some(r.created_by),
-                below_actor: below(&r.def.name),
+                below_actor: manages(&r.def.name)
+                    && !r.def.name.eq_ignore_ascii_case(SUPER_ADMINISTRATOR),
                 ..TargetFacts::default()
             }),
         Target::Admin(name) => {
@@ -239,7 +240,7 @@ fn visible_facts(
                 .map_or_else(TargetFacts::default, |a| TargetFacts {
                     exists: true,
                     created_by: Some(a.created_by),
-                    below_actor: below(&a.role),
+                    below_actor: manages(&a.role),
                     ..TargetFacts::default()
                 })
         }
