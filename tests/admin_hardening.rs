@@ -631,3 +631,43 @@ async fn renaming_a_site_cannot_move_it_out_of_scope() {
     )
     .await;
 }
+
+/// An import says where each user goes: every place is decided before anything runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_import_is_decided_on_every_place_it_creates_users() {
+    let a = Admin::start();
+    delegate(
+        &a,
+        "corp",
+        "daemon",
+        json!({"name": "Corp Onboarding", "ops": ["pending.update", "pending.delete", "pending.approve"], "user_scope": ["CORP"]}),
+    )
+    .await;
+    ok_as(
+        &a,
+        "corp",
+        "pending.import",
+        json!({"csv": "username,domain\nnew1,CORP\n"}),
+    )
+    .await;
+    let e = a
+        .err(
+            Some("corp"),
+            "pending.import",
+            json!({"csv": "username,domain\nnew2,CORP\nspy,LAB\n"}),
+        )
+        .await;
+    assert_eq!(e.code, ErrorCode::PermissionDenied, "{e:?}");
+    assert!(e.message.contains("LAB"), "{}", e.message);
+    let last = a
+        .ok(
+            "audit.list",
+            json!({"limit": 1, "operation": "pending.import"}),
+        )
+        .await;
+    assert_eq!(records(&last)[0]["outcome"], "denied");
+    let e = a
+        .err(None, "user.show", json!({"user": "CORP\\new2"}))
+        .await;
+    assert_eq!(e.code, ErrorCode::NotFound);
+}

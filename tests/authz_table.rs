@@ -233,7 +233,7 @@ fn unreachable(target: &Target, sample: &Value, read: bool) -> Option<Unreachabl
         }
         // Creating outside one's scope is refused outright: there is nothing to hide.
         Target::NewClient { .. } => Some(scoped("Branch", "*", ErrorCode::PermissionDenied)),
-        Target::NewUsers { .. } | Target::NewDirectory(_) => {
+        Target::NewUsers { .. } | Target::PlacedUsers | Target::NewDirectory(_) => {
             Some(scoped("*", "OTHER", ErrorCode::PermissionDenied))
         }
         Target::NewSite(_) => Some(scoped("HQ", "*", ErrorCode::PermissionDenied)),

@@ -438,6 +438,9 @@ pub enum Target {
     NewUsers {
         domain: String,
     },
+    /// Users about to be created wherever each of them says (an import naming a domain
+    /// and an OU per user): every place must be within scope.
+    PlacedUsers,
     /// A listing; results are cut to the caller's scope.
     Listing,
     /// An existing directory connection (its domain is what scope checks).
@@ -634,9 +637,7 @@ impl Command {
             }
             Command::PendingImport(_) => Requirement::ops(
                 &[O::PendingUpdate, O::PendingDelete, O::PendingApprove],
-                Target::NewUsers {
-                    domain: LOCAL_DOMAIN.into(),
-                },
+                Target::PlacedUsers,
             ),
             Command::PendingList(_) => Requirement::read(Family::Pending, Target::Listing),
             Command::RoleOps(_) => Requirement {
@@ -706,7 +707,7 @@ impl Command {
             site: None,
         };
         Some(match self.requirement().target {
-            Target::Appliance | Target::Listing => return None,
+            Target::Appliance | Target::Listing | Target::PlacedUsers => return None,
             Target::Client(n) | Target::ClientMove { name: n, .. } => subject("client", &n),
             Target::NewClient { site } => AuditSubject {
                 site,

@@ -14,7 +14,7 @@ use super::handlers::AdminError;
 use crate::model::operation::Operation;
 use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR};
 use crate::model::scope::{AccessLevel, ComputerScope, UserScope, canonical_dn};
-use crate::model::{ClientRecord, SiteRecord, UserRecord, names};
+use crate::model::{ClientRecord, IpNet, SiteRecord, UserRecord, names};
 use crate::store::directory::DirectoryRecord;
 
 impl From<names::NameError> for AdminError {
@@ -59,6 +59,43 @@ pub(super) fn of_directory(d: DirectoryRecord) -> TargetFacts {
         domain: Some(d.spec.name),
         ..TargetFacts::default()
     }
+}
+
+/// Where a client's `address` would lie: outside `site`'s subnets, nested in other
+/// clients' networks (from the live client table: no secret is opened for this). An
+/// address that does not parse is the handler's to refuse.
+fn client_address(
+    ctx: &AdminContext,
+    facts: &mut TargetFacts,
+    address: &str,
+    site: &str,
+    except: Option<&str>,
+    allow_overlap: bool,
+) -> Result<(), AdminError> {
+    let Ok(net) = address.parse::<IpNet>() else {
+        return Ok(());
+    };
+    if let Some(s) = ctx.store().site(site)?
+        && !s.subnets.is_empty()
+        && !s
+            .subnets
+            .iter()
+            .filter_map(|n| n.parse::<IpNet>().ok())
+            .any(|n| n.covers(&net))
+    {
+        facts.outside_subnets = Some(s.subnets.join(", "));
+    }
+    if allow_overlap {
+        facts.nested_in_sites = ctx
+            .radius
+            .clients()
+            .iter()
+            .filter(|c| except.is_none_or(|e| !c.name.eq_ignore_ascii_case(e)))
+            .filter(|c| c.network.covers(&net) && c.network != net)
+            .map(|c| c.site.clone())
+            .collect();
+    }
+    Ok(())
 }
 
 /// Longest role and administrator name.
@@ -117,6 +154,7 @@ pub fn target_facts(
         | Target::Listing
         | Target::NewClient { .. }
         | Target::NewUsers { .. }
+        | Target::PlacedUsers
         | Target::NewDirectory(_)
         | Target::NewRole(_)
         | Target::NewAdmin(_)
@@ -128,6 +166,37 @@ pub fn target_facts(
             facts.role_change = Some(role_edit(ctx, a, roles)?);
         }
         Command::AdminAdd(a) => facts.assign = Some(assignable(&a.role, roles)?),
+        Command::ClientAdd(a) => {
+            let site = a.site.as_deref().unwrap_or(&ctx.site);
+            client_address(ctx, &mut facts, &a.address, site, None, a.allow_overlap)?;
+        }
+        Command::ClientEdit(a) if facts.exists && (a.address.is_some() || a.site.is_some()) => {
+            let table = ctx.radius.clients();
+            if let Some(current) = table.iter().find(|c| c.name.eq_ignore_ascii_case(&a.name)) {
+                let address = a
+                    .address
+                    .clone()
+                    .unwrap_or_else(|| current.network.to_string());
+                let site = a.site.clone().unwrap_or_else(|| current.site.clone());
+                let except = current.name.clone();
+                client_address(
+                    ctx,
+                    &mut facts,
+                    &address,
+                    &site,
+                    Some(&except),
+                    a.allow_overlap,
+                )?;
+            }
+        }
+        Command::PendingImport(a) => {
+            let users = super::handlers::pending::parse_csv(&a.csv).map_err(AdminError::invalid)?;
+            let mut places: Vec<(String, Option<String>)> =
+                users.into_iter().map(|u| (u.domain, u.ou_path)).collect();
+            places.sort();
+            places.dedup();
+            facts.placements = places;
+        }
         Command::AdminSetRole(AdminRoleArgs { role, .. }) if facts.exists => {
             facts.assign = Some(assignable(role, roles)?);
         }

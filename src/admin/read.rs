@@ -62,31 +62,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Clients whose address overlaps `address` (other than `except`).
-    ///
-    /// # Errors
-    /// A store failure.
-    pub fn overlapping(
-        &self,
-        address: &IpNet,
-        except: Option<&str>,
-    ) -> Result<Vec<Overlap>, StoreError> {
-        let mut out = Vec::new();
-        for c in self.store.clients()? {
-            if except.is_some_and(|e| e.eq_ignore_ascii_case(&c.name)) {
-                continue;
-            }
-            let Ok(net) = c.address.parse::<IpNet>() else {
-                continue;
-            };
-            if net.overlaps(address) {
-                out.push(Overlap {
-                    name: self.rights().can_see_site(&c.site).then(|| c.name.clone()),
-                    address: c.address.clone(),
-                    more_specific: net.covers(address) && net != *address,
-                });
-            }
-        }
-        Ok(out)
+    #[must_use]
+    pub fn overlapping(&self, address: &IpNet, except: Option<&str>) -> Vec<Overlap> {
+        // The live client table: addresses and sites without opening any secret.
+        let table = self.ctx.radius.clients();
+        table
+            .iter()
+            .filter(|c| except.is_none_or(|e| !e.eq_ignore_ascii_case(&c.name)))
+            .filter(|c| c.network.overlaps(address))
+            .map(|c| Overlap {
+                name: self.rights().can_see_site(&c.site).then(|| c.name.clone()),
+                address: c.network.to_string(),
+                more_specific: c.network.covers(address) && c.network != *address,
+            })
+            .collect()
     }
 
     /// # Errors

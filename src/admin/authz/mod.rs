@@ -93,6 +93,15 @@ pub struct TargetFacts {
     pub role_change: Option<RoleChange>,
     /// For `admin add` and `admin set-role`: the role to be assigned.
     pub assign: Option<String>,
+    /// For imports that say where each user goes: every (domain, OU) they would create
+    /// users in.
+    pub placements: Vec<(String, Option<String>)>,
+    /// For a client's new address or site: the site's subnets, when the address lies
+    /// outside them.
+    pub outside_subnets: Option<String>,
+    /// For a client placed inside other clients' networks (`--allow-overlap`): their
+    /// sites. Someone who cannot see one of them may not nest an address in it.
+    pub nested_in_sites: Vec<String>,
 }
 
 /// What holds for every command at the moment of deciding.
@@ -234,6 +243,7 @@ fn check(
                     why: format!("site {site}"),
                 });
             }
+            check_client_address(rights, facts)?;
             check_owner(actor, own_only, facts)
         }
         Target::User { domain, name } => {
@@ -255,7 +265,7 @@ fn check(
                     why: "name a --site within your scope".into(),
                 })
             }
-            _ => Ok(()),
+            _ => check_client_address(rights, facts),
         },
         Target::Role(name) | Target::Admin(name) => {
             let what = if matches!(req.target, Target::Role(_)) {
@@ -335,7 +345,43 @@ fn check(
                 })
             }
         }
+        Target::PlacedUsers => match facts
+            .placements
+            .iter()
+            .find(|(domain, ou)| !rights.can_see_user(domain, ou.as_deref()))
+        {
+            Some((domain, Some(ou))) => Err(Denied::CreateOutOfScope {
+                why: format!("users in {domain} at {ou}"),
+            }),
+            Some((domain, None)) => Err(Denied::CreateOutOfScope {
+                why: format!("users in domain {domain}"),
+            }),
+            None => Ok(()),
+        },
     }
+}
+
+/// Where a client's address may be: inside its site's subnets for anyone whose computer
+/// scope is not everything, and nested in another client's network only by someone who
+/// sees that client's site (otherwise one site could take over another's NAS traffic).
+fn check_client_address(rights: &Rights, facts: &TargetFacts) -> Result<(), Denied> {
+    if let Some(subnets) = &facts.outside_subnets
+        && rights.computer_scope != ComputerScope::Everything
+    {
+        return Err(Denied::CreateOutOfScope {
+            why: format!("addresses outside the site's subnets {subnets}"),
+        });
+    }
+    if facts
+        .nested_in_sites
+        .iter()
+        .any(|s| !rights.can_see_site(s))
+    {
+        return Err(Denied::CreateOutOfScope {
+            why: "an address inside a client at a site outside your scope".into(),
+        });
+    }
+    Ok(())
 }
 
 fn check_owner(

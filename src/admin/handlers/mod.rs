@@ -6,7 +6,7 @@ mod audit;
 mod cert;
 mod client;
 mod directory;
-mod pending;
+pub(crate) mod pending;
 mod role;
 mod site;
 mod status;
@@ -43,13 +43,6 @@ impl AdminError {
     pub(crate) fn conflict(message: impl Into<String>) -> Self {
         Self {
             code: ErrorCode::Conflict,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn denied(message: impl Into<String>) -> Self {
-        Self {
-            code: ErrorCode::PermissionDenied,
             message: message.into(),
         }
     }
