@@ -440,6 +440,37 @@ fn permits_are_only_built_by_authz() {
     );
 }
 
+/// Handlers read through the scoped reader and write through `Call::commit`: the store
+/// (and the admin context that holds it) is out of their reach, so no handler can read
+/// past the caller's scope or write without the audit record.
+#[test]
+fn handlers_never_reach_the_store() {
+    let handlers = src().join("admin/handlers");
+    let mut violations = Vec::new();
+    for s in library().iter().filter(|s| s.file.starts_with(&handlers)) {
+        for (n, line) in s.code.lines().enumerate() {
+            let names_the_store = line.match_indices("store::Store").any(|(i, m)| {
+                !line[i + m.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            });
+            if names_the_store
+                || line.contains(".store()")
+                || line.contains("AdminContext")
+                || line.contains(".ctx")
+            {
+                violations.push(format!("{}:{}: {}", s.file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "handlers reaching past the scoped reader:\n{}",
+        violations.join("\n")
+    );
+}
+
 #[test]
 fn the_reference_reader_sees_what_it_must() {
     let s = Source {

@@ -197,6 +197,17 @@ impl AuditSlot {
 }
 
 /// One authorized admin request, as its handler sees it.
+/// The appliance as `status` shows it to any administrator.
+#[derive(Debug)]
+pub struct Appliance<'a> {
+    pub name: &'a str,
+    pub uptime: std::time::Duration,
+    pub listeners: &'a [(&'static str, SocketAddr)],
+    pub locked_down: bool,
+    /// Whether any RADIUS client is configured at all (without it every request drops).
+    pub has_clients: bool,
+}
+
 pub struct Call<'a> {
     pub(super) ctx: &'a AdminContext,
     pub(super) permit: Permit,
@@ -261,8 +272,35 @@ impl Call<'_> {
         }
     }
 
-    pub(super) fn context(&self) -> &AdminContext {
-        self.ctx
+    // What handlers may use of the daemon besides the scoped reader: never the store.
+
+    #[must_use]
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.ctx.clock
+    }
+
+    #[must_use]
+    pub fn sync(&self) -> &DirectoryService {
+        &self.ctx.sync
+    }
+
+    /// The system's accounts (NSS), and the account the daemon runs as.
+    #[must_use]
+    pub fn accounts(&self) -> (&dyn Accounts, u32) {
+        (&*self.ctx.accounts, self.ctx.daemon_uid)
+    }
+
+    /// The appliance's name, how long the daemon has run, its listeners, and whether it
+    /// is locked down: what `status` shows everyone.
+    #[must_use]
+    pub fn appliance(&self) -> Appliance<'_> {
+        Appliance {
+            name: &self.ctx.appliance,
+            uptime: self.ctx.started.elapsed(),
+            listeners: &self.ctx.listeners,
+            locked_down: self.ctx.locked_down(),
+            has_clients: self.ctx.radius.clients().iter().next().is_some(),
+        }
     }
 
     #[must_use]

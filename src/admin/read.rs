@@ -266,6 +266,45 @@ impl<'a> Reader<'a> {
             .cloned())
     }
 
+    /// Every administrator's name, seen or not: a new name must not look like any of them
+    /// (a look-alike of an unseen Super Administrator would pass for it in the audit
+    /// trail). Names only: nothing else about the unseen ones leaves here.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn all_admin_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.store.admins()?.into_iter().map(|a| a.name).collect())
+    }
+
+    /// The live RADIUS clients (with their counters) at sites in scope.
+    #[must_use]
+    pub fn live_clients(&self) -> Vec<Arc<crate::radius::clients::Client>> {
+        self.ctx
+            .radius
+            .clients()
+            .iter()
+            .filter(|c| self.rights().can_see_site(&c.site))
+            .cloned()
+            .collect()
+    }
+
+    /// What belongs to no site or user — the store's path and size, the global RADIUS
+    /// counters — for readers whose scope is the whole appliance; `None` for the others.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn appliance_wide(&self) -> Result<Option<serde_json::Value>, StoreError> {
+        if !self.rights().is_global() {
+            return Ok(None);
+        }
+        Ok(Some(serde_json::json!({
+            "store_path": self.store.path().display().to_string(),
+            "accounting_records": self.store.acct_event_count()?,
+            "radius_global": self.ctx.radius.global_counters(),
+            "duplicate_cache_entries": self.ctx.radius.duplicate_cache_entries(),
+        })))
+    }
+
     /// Administrators holding the reader's role or one below it (the reader included).
     ///
     /// # Errors

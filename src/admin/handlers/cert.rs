@@ -29,7 +29,7 @@ fn shown(call: &Call<'_>, name: &str) -> Result<Value, AdminError> {
         .read()
         .cert(name)?
         .ok_or_else(|| AdminError::not_found(format!("certificate {name}")))?;
-    Ok(view(&c, call.context().clock.now_unix()))
+    Ok(view(&c, call.clock().now_unix()))
 }
 
 pub(super) async fn trust(call: &Call<'_>, a: CertTrustArgs) -> HandlerResult {
@@ -54,7 +54,7 @@ pub(super) async fn trust(call: &Call<'_>, a: CertTrustArgs) -> HandlerResult {
 }
 
 pub(super) fn list(call: &Call<'_>) -> HandlerResult {
-    let now = call.context().clock.now_unix();
+    let now = call.clock().now_unix();
     Ok(json!({"certs": call.read().certs()?.iter().map(|c| view(c, now)).collect::<Vec<_>>()}))
 }
 

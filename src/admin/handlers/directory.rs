@@ -239,7 +239,7 @@ pub(super) fn status(call: &Call<'_>, name: &str) -> HandlerResult {
     let d = find_directory(call, name)?;
     let read = call.read();
     let runs = read.sync_runs(&d.spec.name, 20)?;
-    let running = call.context().sync.progress(name).map(|p| {
+    let running = call.sync().progress(name).map(|p| {
         use std::sync::atomic::Ordering;
         json!({
             "entries": p.entries.load(Ordering::Relaxed),
@@ -257,7 +257,7 @@ pub(super) fn status(call: &Call<'_>, name: &str) -> HandlerResult {
 }
 
 pub(super) async fn test(call: &Call<'_>, name: &str) -> HandlerResult {
-    let report = call.context().sync.test(name).await.map_err(|e| match e {
+    let report = call.sync().test(name).await.map_err(|e| match e {
         SyncError::NotFound(_) | SyncError::Store(_) => AdminError::from(e),
         other => AdminError {
             code: ErrorCode::Internal,
@@ -291,8 +291,7 @@ pub(super) async fn preview(call: &Call<'_>, a: &SyncArgs) -> HandlerResult {
     let report =
         |pages: u64, entries: u64| call.progress(json!({"pages": pages, "entries": entries}));
     let prepared = call
-        .context()
-        .sync
+        .sync()
         .prepare(&a.name, Trigger::Preview, mode(a), a.force, &report)
         .await?;
     Ok(plan_json(&prepared.plan, prepared.entries, false))
@@ -302,8 +301,7 @@ pub(super) async fn sync(call: &Call<'_>, a: &SyncArgs) -> HandlerResult {
     let report =
         |pages: u64, entries: u64| call.progress(json!({"pages": pages, "entries": entries}));
     let mut prepared = call
-        .context()
-        .sync
+        .sync()
         .prepare_run(&a.name, Trigger::Manual, mode(a), a.force, &report)
         .await?;
     call.commit(std::mem::take(&mut prepared.ops)).await?;

@@ -340,8 +340,8 @@ fn check_admin_name(call: &Call<'_>, name: &str) -> Result<String, AdminError> {
             "administrator name: no spaces (it appears in the audit trail)",
         ));
     }
-    let ctx = call.context();
-    let daemon = ctx.accounts.name_of(ctx.daemon_uid);
+    let (accounts, daemon_uid) = call.accounts();
+    let daemon = accounts.name_of(daemon_uid);
     let reserved = ["root", "system", "scheduler", "explain", LOCAL_DOMAIN];
     if reserved.iter().any(|r| r.eq_ignore_ascii_case(&name))
         || daemon.is_some_and(|d| d.eq_ignore_ascii_case(&name))
@@ -352,7 +352,7 @@ fn check_admin_name(call: &Call<'_>, name: &str) -> Result<String, AdminError> {
         }
         .into());
     }
-    let existing: Vec<String> = call.read().admins()?.into_iter().map(|a| a.name).collect();
+    let existing = call.read().all_admin_names()?;
     names::check_not_confusable("administrator", &name, existing.iter().map(String::as_str))?;
     Ok(name)
 }
@@ -364,13 +364,9 @@ pub(super) async fn admin_add(call: &Call<'_>, a: AdminAddArgs) -> HandlerResult
         .assign
         .clone()
         .ok_or_else(|| AdminError::internal("the role to assign was not worked out"))?;
-    let uid = call
-        .context()
-        .accounts
-        .uid_of(&a.unix_user)
-        .ok_or_else(|| {
-            AdminError::invalid(format!("unix_user: no Unix user named {}", a.unix_user))
-        })?;
+    let uid = call.accounts().0.uid_of(&a.unix_user).ok_or_else(|| {
+        AdminError::invalid(format!("unix_user: no Unix user named {}", a.unix_user))
+    })?;
     let record = AdminRecord {
         id: 0,
         name: name.clone(),

@@ -8,32 +8,31 @@ use crate::admin::context::Call;
 use crate::model::IpNet;
 
 pub(super) fn status(call: &Call<'_>) -> HandlerResult {
-    let ctx = call.context();
     let read = call.read();
+    let appliance = call.appliance();
     let rights = &call.permit().actor().rights;
-    let table = ctx.radius.clients();
-    let mut clients: Vec<_> = table
+    let mut live = read.live_clients();
+    live.sort_by(|a, b| a.name.cmp(&b.name));
+    let clients: Vec<_> = live
         .iter()
-        .filter(|c| rights.can_see_site(&c.site))
         .map(|c| json!({"name": c.name, "site": c.site, "counters": c.counters.snapshot()}))
         .collect();
-    clients.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     let mut warnings = Vec::<String>::new();
     let supers = read.enabled_super_admins()?;
     if supers < 2 {
         warnings.push(format!("{supers} enabled Super Administrator(s): add a second one so that losing one account does not lock you out"));
     }
-    if ctx.locked_down() {
+    if appliance.locked_down {
         warnings.push(
             "the appliance is locked down: only holders of system.lockdown may administer".into(),
         );
     }
-    if table.iter().next().is_none() {
+    if !appliance.has_clients {
         warnings.push("no RADIUS clients are configured: every request is dropped".into());
     }
     // Clients stored before addresses were checked may still overlap.
     let mut seen: Vec<(IpNet, &str)> = Vec::new();
-    for c in table.iter().filter(|c| rights.can_see_site(&c.site)) {
+    for c in &live {
         if let Some((_, other)) = seen.iter().find(|(n, _)| n.overlaps(&c.network)) {
             warnings.push(format!(
                 "clients {other} and {} have overlapping addresses: give each its own",
@@ -47,12 +46,11 @@ pub(super) fn status(call: &Call<'_>) -> HandlerResult {
             warnings.push(format!("directory {}: {w}", d.spec.name));
         }
     }
-    let global = rights.is_global();
     let mut out = json!({
-        "appliance": ctx.appliance,
+        "appliance": appliance.name,
         "version": env!("CARGO_PKG_VERSION"),
-        "uptime_seconds": ctx.started.elapsed().as_secs(),
-        "listeners": ctx.listeners.iter().map(|(k, a)| json!({"kind": k, "address": a.to_string()})).collect::<Vec<_>>(),
+        "uptime_seconds": appliance.uptime.as_secs(),
+        "listeners": appliance.listeners.iter().map(|(k, a)| json!({"kind": k, "address": a.to_string()})).collect::<Vec<_>>(),
         "store": {
             "users": read.user_counts()?.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
         },
@@ -62,12 +60,11 @@ pub(super) fn status(call: &Call<'_>) -> HandlerResult {
         "administrator": {"name": call.actor_name(), "role": rights.role},
         "warnings": warnings,
     });
-    // What belongs to no site or user is the whole appliance's business.
-    if global {
-        out["store"]["path"] = json!(ctx.store().path().display().to_string());
-        out["store"]["accounting_records"] = json!(ctx.store().acct_event_count()?);
-        out["radius"]["global"] = json!(ctx.radius.global_counters());
-        out["radius"]["duplicate_cache_entries"] = json!(ctx.radius.duplicate_cache_entries());
+    if let Some(wide) = read.appliance_wide()? {
+        out["store"]["path"] = wide["store_path"].clone();
+        out["store"]["accounting_records"] = wide["accounting_records"].clone();
+        out["radius"]["global"] = wide["radius_global"].clone();
+        out["radius"]["duplicate_cache_entries"] = wide["duplicate_cache_entries"].clone();
     }
     Ok(out)
 }
