@@ -671,3 +671,36 @@ async fn a_pending_import_is_decided_on_every_place_it_creates_users() {
         .await;
     assert_eq!(e.code, ErrorCode::NotFound);
 }
+
+/// A look-alike of an administrator the caller cannot see is refused all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrator_look_alikes_are_refused_even_when_unseen() {
+    let a = Admin::start();
+    a.ok(
+        "admin.add",
+        json!({"name": "alice", "unix_user": "bin", "role": "Super Administrator"}),
+    )
+    .await;
+    delegate(
+        &a,
+        "hr",
+        "daemon",
+        json!({"name": "HR", "ops": ["role.edit", "report.view"]}),
+    )
+    .await;
+    a.ok(
+        "role.create",
+        json!({"name": "Clerk", "parent": "HR", "ops": ["report.view"]}),
+    )
+    .await;
+    let seen = ok_as(&a, "hr", "admin.list", json!({})).await.to_string();
+    assert!(!seen.contains("\"alice\""), "{seen}");
+    let e = a
+        .err(
+            Some("hr"),
+            "admin.add",
+            json!({"name": "\u{430}lice", "unix_user": "sys", "role": "Clerk"}),
+        )
+        .await;
+    assert_eq!(e.code, ErrorCode::InvalidArgument, "{e:?}");
+}
