@@ -70,10 +70,7 @@ pub fn read_text(path: &Path) -> Result<String, UsageError> {
 /// Unreadable, too large, or holding a `PRIVATE KEY` block.
 pub fn certificate_only(path: &Path) -> Result<Vec<u8>, UsageError> {
     let bytes = read_capped(path)?;
-    if bytes
-        .windows(b"PRIVATE KEY-----".len())
-        .any(|w| w == b"PRIVATE KEY-----")
-    {
+    if crate::tls::certs::holds_private_key(&bytes) {
         return Err(UsageError(format!(
             "{}: holds a private key; give the certificate alone (nothing was sent)",
             name(path)

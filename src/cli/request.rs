@@ -235,20 +235,12 @@ impl Noun {
                     name,
                     force,
                     incremental,
-                } => Command::DirectoryPreview(SyncArgs {
-                    name: name.clone(),
-                    force: *force,
-                    incremental: *incremental,
-                }),
+                } => Command::DirectoryPreview(sync_args(name, *force, *incremental)),
                 DirectoryVerb::Sync {
                     name,
                     force,
                     incremental,
-                } => Command::DirectorySync(SyncArgs {
-                    name: name.clone(),
-                    force: *force,
-                    incremental: *incremental,
-                }),
+                } => Command::DirectorySync(sync_args(name, *force, *incremental)),
                 DirectoryVerb::Status { name: n } => Command::DirectoryStatus(name(n)),
                 DirectoryVerb::Delete { name, yes } => {
                     let confirmed = *yes
@@ -357,5 +349,13 @@ impl Noun {
                 on: *state == OnOff::On,
             }),
         })
+    }
+}
+
+fn sync_args(name: &str, force: bool, incremental: bool) -> SyncArgs {
+    SyncArgs {
+        name: name.to_string(),
+        force,
+        incremental,
     }
 }

@@ -72,6 +72,14 @@ pub fn inspect_der(der: &[u8]) -> Result<CertInfo, CertError> {
     })
 }
 
+/// Whether a PEM upload carries a private key block (`PRIVATE KEY`, `RSA PRIVATE KEY`,
+/// `EC PRIVATE KEY`…): it must never travel to the daemon or into the trust store.
+#[must_use]
+pub fn holds_private_key(bytes: &[u8]) -> bool {
+    const MARK: &[u8] = b"PRIVATE KEY-----";
+    bytes.windows(MARK.len()).any(|w| w == MARK)
+}
+
 /// Parses a file's bytes as one PEM or DER certificate.
 ///
 /// # Errors

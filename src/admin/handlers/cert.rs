@@ -36,7 +36,7 @@ pub(super) async fn trust(call: &Call<'_>, a: CertTrustArgs) -> HandlerResult {
     super::check_name("certificate", &a.name)?;
     let bytes = super::directory::decode_upload(&a.data_base64)?;
     // A private key has no business on the admin socket, let alone in the trust store.
-    if bytes.windows(11).any(|w| w == b"PRIVATE KEY") {
+    if certs::holds_private_key(&bytes) {
         return Err(AdminError::invalid(
             "the file holds a private key: give the certificate alone (the key was not stored)",
         ));
