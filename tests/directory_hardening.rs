@@ -74,18 +74,6 @@ impl Drop for Frozen {
     }
 }
 
-/// The counters of the daemon's client `name` (`status --json`).
-fn client_counters(d: &Daemon, name: &str) -> Value {
-    let status = d.ctl_json(&["status"], "");
-    status["radius"]["clients"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no client {name}: {status}"))["counters"]
-        .clone()
-}
-
 fn count(counters: &Value, path: &[&str]) -> u64 {
     let mut v = counters;
     for p in path {
@@ -158,7 +146,7 @@ fn a_hung_directory_never_delays_local_users_and_trips_its_breaker() {
             })
             .collect(),
     );
-    let before = client_counters(&d, "nas");
+    let before = d.client_counters("nas");
 
     let frozen = Frozen::new(&slapd);
     let burst = 30;
@@ -207,7 +195,7 @@ fn a_hung_directory_never_delays_local_users_and_trips_its_breaker() {
     let answered = directory.iter().filter(|(c, _)| c.is_some()).count() as u64;
     assert!(answered > 0, "{directory:?}");
     // "Dropped" is the daemon's word, not a hang: by the bound it counted every one.
-    let after = client_counters(&d, "nas");
+    let after = d.client_counters("nas");
     let rejected = count(&after, &["rejects"]) - count(&before, &["rejects"]);
     let stale = count(&after, &["drops", "stale"]) - count(&before, &["drops", "stale"]);
     assert_eq!(rejected, answered, "{after}");
@@ -341,21 +329,9 @@ fn every_rejection_costs_the_same_unknown_legacy_argon2_and_directory_users() {
 fn auth_record(d: &Daemon, target: &str) -> Value {
     let mut found = Value::Null;
     let seen = common::wait_until(Duration::from_secs(10), || {
-        let list = d.ctl_json(
-            &[
-                "audit",
-                "list",
-                "--operation",
-                "radius.access",
-                "--limit",
-                "100",
-            ],
-            "",
-        );
-        if let Some(r) = list["records"]
-            .as_array()
-            .unwrap()
-            .iter()
+        if let Some(r) = d
+            .auth_records(100)
+            .into_iter()
             .find(|r| r["target"] == target)
         {
             found = r.clone();

@@ -52,18 +52,7 @@ fn pap_accept_and_generic_rejects_with_radclient() {
 
     // Every decision is in the audit log, with the reason kept for the administrator.
     assert!(common::wait_until(Duration::from_secs(10), || {
-        let v = d.ctl_json(
-            &[
-                "audit",
-                "list",
-                "--operation",
-                "radius.access",
-                "--limit",
-                "10",
-            ],
-            "",
-        );
-        v["records"].as_array().unwrap().len() == 4
+        d.auth_records(10).len() == 4
     }));
     let v = d.ctl_json(&["audit", "list", "--operation", "radius.access"], "");
     let reasons: Vec<String> = v["records"]
@@ -173,22 +162,7 @@ fn retransmission_gets_the_cached_reply_and_is_evaluated_once() {
 
     // Decisions are recorded in order: once the last request's reject is there, every
     // evaluation of the retransmitted one would be too.
-    let decisions = || {
-        d.ctl_json(
-            &[
-                "audit",
-                "list",
-                "--operation",
-                "radius.access",
-                "--limit",
-                "100",
-            ],
-            "",
-        )["records"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
+    let decisions = || d.auth_records(100);
     assert!(common::wait_until(Duration::from_secs(10), || decisions()
         .iter()
         .any(|r| r["target"] == "carol" && r["outcome"] == "reject")));

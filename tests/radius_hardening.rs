@@ -25,18 +25,6 @@ fn flood_lock() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The counters `gatehousectl status` reports for client `name`.
-fn client_counters(d: &Daemon, name: &str) -> Value {
-    let status = d.ctl_json(&["status"], "");
-    status["radius"]["clients"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("client {name} not in status: {status}"))["counters"]
-        .clone()
-}
-
 fn drops(counters: &Value, reason: &str) -> u64 {
     counters["drops"][reason].as_u64().unwrap_or(0)
 }
@@ -384,16 +372,16 @@ fn f18_replies_fit_in_4096_octets_and_oversize_ones_are_counted_quietly() {
     }
     assert!(
         wait_until(Duration::from_secs(10), || drops(
-            &client_counters(&d, "nas"),
+            &d.client_counters("nas"),
             "reply_too_large"
         ) == 2000),
         "{}",
-        client_counters(&d, "nas")
+        d.client_counters("nas")
     );
     let elapsed = started.elapsed();
     // `rejects` counts decisions (each one audited as a reject); `reply_too_large`
     // those of them that could not be sent.
-    let counters = client_counters(&d, "nas");
+    let counters = d.client_counters("nas");
     assert_eq!(counters["rejects"], 2 + 2000 + 2000, "{counters}");
     assert_eq!(counters["access_requests"], 2 + 2000 + 2000, "{counters}");
 
@@ -473,13 +461,13 @@ fn f19_the_duplicate_cache_is_per_listener() {
     assert_eq!(recv(&sock), None, "no reply to an Access-Request on acct");
     assert!(
         wait_until(Duration::from_secs(5), || drops(
-            &client_counters(&d, "nas"),
+            &d.client_counters("nas"),
             "unexpected_code"
         ) == 1),
         "{}",
-        client_counters(&d, "nas")
+        d.client_counters("nas")
     );
-    let c = client_counters(&d, "nas");
+    let c = d.client_counters("nas");
     assert_eq!(c["duplicates_answered"], 2, "{c}");
     assert_eq!(c["status_server"], 2, "{c}");
     assert_eq!(c["accepts"], 1, "{c}");
@@ -777,7 +765,7 @@ fn f14_stale_requests_are_dropped_so_overload_recovers_at_once() {
         assert!(
             flood_ended.elapsed() < Duration::from_secs(20),
             "no login answered 20 s after the flood: {}",
-            client_counters(&d, "nas")
+            d.client_counters("nas")
         );
     };
     eprintln!(
@@ -792,7 +780,7 @@ fn f14_stale_requests_are_dropped_so_overload_recovers_at_once() {
     // Every Access-Request was accepted, rejected (hashed) or dropped stale; most of the
     // flood went stale, which the counters and one log line say.
     let settled = || {
-        let c = client_counters(&d, "nas");
+        let c = d.client_counters("nas");
         let n = |k: &str| c[k].as_u64().unwrap();
         (
             n("access_requests") == n("accepts") + n("rejects") + drops(&c, "stale"),

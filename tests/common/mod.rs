@@ -257,6 +257,35 @@ impl Daemon {
         );
     }
 
+    /// The newest `limit` authentication decisions in the audit log.
+    pub fn auth_records(&self, limit: u32) -> Vec<serde_json::Value> {
+        let limit = limit.to_string();
+        self.ctl_json(
+            &[
+                "audit",
+                "list",
+                "--operation",
+                "radius.access",
+                "--limit",
+                &limit,
+            ],
+            "",
+        )["records"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The counters `status` reports for client `name`.
+    pub fn client_counters(&self, name: &str) -> serde_json::Value {
+        let status = self.ctl_json(&["status"], "");
+        status["radius"]["clients"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["name"] == name))
+            .unwrap_or_else(|| panic!("no client {name} in status: {status}"))["counters"]
+            .clone()
+    }
+
     pub fn add_user(&self, name: &str, password: &str) {
         self.ctl_ok(
             &["user", "add", name, "--password-stdin"],
