@@ -69,6 +69,8 @@ pub struct AdminContext {
     pub(super) listeners: Vec<(&'static str, SocketAddr)>,
     identity: RwLock<IdentitySettings>,
     pub(super) daemon_uid: u32,
+    /// The daemon's own account name, looked up once (NSS may ask a directory).
+    pub(super) daemon_account: String,
     pub(super) readers: Semaphore,
 }
 
@@ -87,6 +89,9 @@ impl AdminContext {
             identity,
             daemon_uid,
         } = parts;
+        let daemon_account = accounts
+            .name_of(daemon_uid)
+            .unwrap_or_else(|| format!("uid{daemon_uid}"));
         Self {
             store,
             roles: Follower::new(&[Table::Roles]),
@@ -101,6 +106,7 @@ impl AdminContext {
             listeners,
             identity: RwLock::new(identity),
             daemon_uid,
+            daemon_account,
             readers: Semaphore::new(READERS),
         }
     }
@@ -284,10 +290,16 @@ impl Call<'_> {
         &self.ctx.sync
     }
 
-    /// The system's accounts (NSS), and the account the daemon runs as.
+    /// The system's accounts (NSS).
     #[must_use]
-    pub fn accounts(&self) -> (&dyn Accounts, u32) {
-        (&*self.ctx.accounts, self.ctx.daemon_uid)
+    pub fn accounts(&self) -> &dyn Accounts {
+        &*self.ctx.accounts
+    }
+
+    /// The account the daemon runs as.
+    #[must_use]
+    pub fn daemon_account(&self) -> &str {
+        &self.ctx.daemon_account
     }
 
     /// The appliance's name, how long the daemon has run, its listeners, and whether it

@@ -31,11 +31,7 @@ pub fn resolve_actor(ctx: &AdminContext, uid: u32, act_as: Option<&str>) -> Resu
             .root_is_super_admin
             .then(|| "root".to_string())
     } else if uid == ctx.daemon_uid {
-        Some(
-            ctx.accounts
-                .name_of(uid)
-                .unwrap_or_else(|| format!("uid{uid}")),
-        )
+        Some(ctx.daemon_account.clone())
     } else {
         None
     };

@@ -340,11 +340,9 @@ fn check_admin_name(call: &Call<'_>, name: &str) -> Result<String, AdminError> {
             "administrator name: no spaces (it appears in the audit trail)",
         ));
     }
-    let (accounts, daemon_uid) = call.accounts();
-    let daemon = accounts.name_of(daemon_uid);
+    let daemon = call.daemon_account();
     let reserved = ["root", "system", "scheduler", "explain", LOCAL_DOMAIN];
-    if reserved.iter().any(|r| r.eq_ignore_ascii_case(&name))
-        || daemon.is_some_and(|d| d.eq_ignore_ascii_case(&name))
+    if reserved.iter().any(|r| r.eq_ignore_ascii_case(&name)) || daemon.eq_ignore_ascii_case(&name)
     {
         return Err(names::NameError::ReservedName {
             kind: "administrator",
@@ -364,7 +362,7 @@ pub(super) async fn admin_add(call: &Call<'_>, a: AdminAddArgs) -> HandlerResult
         .assign
         .clone()
         .ok_or_else(|| AdminError::internal("the role to assign was not worked out"))?;
-    let uid = call.accounts().0.uid_of(&a.unix_user).ok_or_else(|| {
+    let uid = call.accounts().uid_of(&a.unix_user).ok_or_else(|| {
         AdminError::invalid(format!("unix_user: no Unix user named {}", a.unix_user))
     })?;
     let record = AdminRecord {
