@@ -193,6 +193,7 @@ const MIGRATIONS: &[&str] = &[
 fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     if version == 4 {
         backfill_ou_keys(tx)?;
+        backfill_name_keys(tx)?;
         backfill_audit_tags(tx)?;
         refresh_site_template(tx)?;
     }
@@ -227,6 +228,20 @@ fn backfill_ou_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
             id,
             crate::model::scope::canonical_dn(&ou)
         ])?;
+    }
+    Ok(())
+}
+
+/// `user.name_key`: what the look-alike check on adding a user matches, so that users
+/// added before the column existed are found by it too.
+fn backfill_name_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT id, name FROM user")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = tx.prepare("UPDATE user SET name_key = ?2 WHERE id = ?1")?;
+    for (id, name) in rows {
+        update.execute(rusqlite::params![id, crate::model::names::key(&name)])?;
     }
     Ok(())
 }
@@ -314,6 +329,11 @@ fn backfill_audit_tags(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError>
 pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
+    migrate_to(conn, CURRENT)
+}
+
+/// Migrates up to `target` (tests stop short of [`CURRENT`] to build an older database).
+fn migrate_to(conn: &mut Connection, target: i64) -> Result<i64, StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > CURRENT {
         return Err(StoreError::SchemaTooNew {
@@ -324,6 +344,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
     for (i, sql) in MIGRATIONS
         .iter()
         .enumerate()
+        .take(usize::try_from(target).unwrap_or(0))
         .skip(usize::try_from(version).unwrap_or(0))
     {
         let tx = conn.transaction()?;
@@ -332,7 +353,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(CURRENT)
+    Ok(target.min(CURRENT))
 }
 
 #[cfg(test)]
@@ -349,6 +370,35 @@ mod tests {
             migrate(&mut c),
             Err(StoreError::SchemaTooNew { .. })
         ));
+    }
+
+    /// Users added before migration 4 get the look-alike key that adding a user matches.
+    #[test]
+    fn migration_4_gives_existing_users_their_name_key() {
+        let mut c = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate_to(&mut c, 3).unwrap(), 3);
+        c.execute(
+            "INSERT INTO user (domain, name, status, created_by, created_at, updated_at)
+             VALUES ('local', 'alice', 'active', 'test', 0, 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let key: Option<String> = c
+            .query_row("SELECT name_key FROM user WHERE name = 'alice'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(key, Some(crate::model::names::key("alice")));
+        // What the look-alike check asks finds her.
+        let found: i64 = c
+            .query_row(
+                "SELECT count(*) FROM user WHERE domain = 'local' AND name_key = ?1",
+                [crate::model::names::key("ALICE")],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 1);
     }
 
     /// The lookups a RADIUS request makes on a cache miss never scan the user table.
