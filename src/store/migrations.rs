@@ -157,7 +157,8 @@ const MIGRATIONS: &[&str] = &[
     ",
     // 4: typed audit columns (format 2 records hash them too), canonical OU keys for
     // scope queries, and roles that carry their parent and a version for edits that must
-    // not overwrite each other
+    // not overwrite each other. `parent` is read from the definition rather than stored
+    // beside it, so that no write of `def` can leave the two disagreeing
     r"
     ALTER TABLE audit ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE audit ADD COLUMN admin_id INTEGER;
@@ -173,8 +174,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE user ADD COLUMN name_key TEXT;
     CREATE INDEX user_domain_name_key ON user (domain, name_key);
     ALTER TABLE role ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-    ALTER TABLE role ADD COLUMN parent TEXT COLLATE NOCASE;
-    UPDATE role SET parent = json_extract(def, '$.parent');
+    ALTER TABLE role ADD COLUMN parent TEXT COLLATE NOCASE
+      GENERATED ALWAYS AS (json_extract(def, '$.parent')) VIRTUAL;
     ",
     // 5: a bare User-Name is looked up across domains (to find it, or find it ambiguous);
     // without an index the lookup scanned every user on each cache miss. (The audit log
