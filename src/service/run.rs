@@ -219,6 +219,9 @@ pub fn contexts(
     listeners: Vec<(&'static str, std::net::SocketAddr)>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(Arc<RadiusContext>, Arc<AdminContext>)> {
+    store
+        .set_appliance_site(&config.appliance.site)
+        .context("appliance.site")?;
     let directories = Arc::new(DirectoryService::new(store.clone(), Arc::clone(&clock)));
     let radius_ctx = Arc::new(RadiusContext::new(
         store.clone(),

@@ -17,7 +17,7 @@ mod user_cache;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -111,6 +111,7 @@ struct Inner {
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     users: user_cache::UserCache,
     feed: Arc<feed::ChangeFeed>,
+    appliance_site: Arc<OnceLock<String>>,
 }
 
 /// The database holds password hashes: it is created 0600 whatever the umask (SQLite gives
@@ -191,11 +192,13 @@ impl Store {
         let users = user_cache::UserCache::new(Arc::clone(&feed));
         let signal = Arc::new(WriterSignal::default());
         let stage = Arc::new(audit_stage::AuditStage::default());
+        let appliance_site = Arc::new(OnceLock::new());
         let writer = Writer::new(
             conn,
             Arc::clone(&signal),
             Arc::clone(&stage),
             Arc::clone(&sealer),
+            Arc::clone(&appliance_site),
             Arc::clone(&feed),
         )?;
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
@@ -217,8 +220,26 @@ impl Store {
                 writer_thread: Mutex::new(Some(handle)),
                 users,
                 feed,
+                appliance_site,
             }),
         })
+    }
+
+    /// Tells the writer the appliance's own site (config `appliance.site`), which RADIUS
+    /// clients may use without a `site` row; from then on a client can only be added at,
+    /// or moved to, a site that exists. Told once: the site changes only on restart.
+    ///
+    /// # Errors
+    /// `Conflict` when the store was already told another site.
+    pub fn set_appliance_site(&self, name: &str) -> Result<(), StoreError> {
+        let told = self.inner.appliance_site.get_or_init(|| name.to_string());
+        if told == name {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(format!(
+                "the store already serves appliance site {told}, not {name}"
+            )))
+        }
     }
 
     #[must_use]
@@ -854,5 +875,89 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(dup, StoreError::Conflict(_)));
+    }
+
+    /// A RADIUS client's site exists when the writer adds the client or moves it: the
+    /// appliance's own site (which has no row) or one added with `site add`.
+    #[tokio::test]
+    async fn clients_are_added_and_moved_only_to_sites_that_exist() {
+        use crate::model::SiteRecord;
+        use admin::AdminOp;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
+        store.set_appliance_site("HQ").unwrap();
+        store.set_appliance_site("HQ").unwrap();
+        assert!(matches!(
+            store.set_appliance_site("Elsewhere"),
+            Err(StoreError::Conflict(_))
+        ));
+        let spec = |name: &str, address: &str, site: &str| ClientSpec {
+            name: name.into(),
+            address: address.into(),
+            secret: Secret::new(b"a-long-enough-secret".to_vec()),
+            site: site.into(),
+            require_message_authenticator: true,
+            rate_limit: None,
+        };
+        let add = |s: ClientSpec| WriteOp::AddClient {
+            spec: s,
+            created_by: "root".into(),
+            allow_more_specific: false,
+        };
+        let refused = |r: Result<WriteSummary, StoreError>| match r {
+            Err(StoreError::Conflict(m)) => assert!(m.contains("no site named"), "{m}"),
+            other => panic!("expected a refusal: {other:?}"),
+        };
+
+        store
+            .write(vec![add(spec("sw1", "10.0.0.1", "hq"))])
+            .await
+            .unwrap();
+        refused(
+            store
+                .write(vec![add(spec("sw2", "10.0.0.2", "Branch"))])
+                .await,
+        );
+        assert!(store.client("sw2").unwrap().is_none());
+        store
+            .write(vec![WriteOp::Admin(AdminOp::PutSite {
+                site: SiteRecord {
+                    name: "Branch".into(),
+                    subnets: Vec::new(),
+                    timezone: "UTC".into(),
+                    created_by: "root".into(),
+                    created_at: 0,
+                },
+                current_name: None,
+            })])
+            .await
+            .unwrap();
+        store
+            .write(vec![add(spec("sw2", "10.0.0.2", "branch"))])
+            .await
+            .unwrap();
+        let update = |s: ClientSpec| WriteOp::UpdateClient {
+            current_name: s.name.clone(),
+            spec: s,
+            allow_more_specific: false,
+        };
+        refused(
+            store
+                .write(vec![update(spec("sw1", "10.0.0.1", "Nowhere"))])
+                .await,
+        );
+        store
+            .write(vec![update(spec("sw1", "10.0.0.1", "Branch"))])
+            .await
+            .unwrap();
+        assert_eq!(store.client("sw1").unwrap().unwrap().site, "Branch");
+        // Deleting the site it is at stays refused (the reverse rule).
+        let err = store
+            .write(vec![WriteOp::Admin(AdminOp::DeleteSite {
+                name: "Branch".into(),
+            })])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     }
 }

@@ -222,6 +222,7 @@ pub(crate) struct Writer {
     /// The buffer the stage gets back when it is taken, so neither side reallocates.
     spare_stage: Vec<u8>,
     sealer: std::sync::Arc<Sealer>,
+    appliance_site: Arc<OnceLock<String>>,
     head: ChainHead,
     synced_commits: bool,
     feed: Arc<ChangeFeed>,
@@ -256,6 +257,7 @@ impl Writer {
         signal: Arc<WriterSignal>,
         stage: Arc<super::audit_stage::AuditStage>,
         sealer: std::sync::Arc<Sealer>,
+        appliance_site: Arc<OnceLock<String>>,
         feed: Arc<ChangeFeed>,
     ) -> Result<Self, StoreError> {
         let head = conn
@@ -280,6 +282,7 @@ impl Writer {
             stage,
             spare_stage: Vec::new(),
             sealer,
+            appliance_site,
             head,
             synced_commits: true,
             feed,
@@ -423,7 +426,12 @@ impl Writer {
                 // A single statement is atomic by itself; several need a savepoint so
                 // that a failure undoes the ones before it.
                 if job.ops.len() <= 1 && job.ops.iter().all(WriteOp::is_single_statement) {
-                    let r = apply_all(&tx, &self.sealer, &mut self.head, &job.ops);
+                    let r = apply_all(
+                        &tx,
+                        &Rules::of(&self.sealer, &self.appliance_site),
+                        &mut self.head,
+                        &job.ops,
+                    );
                     if r.is_err() {
                         self.head = job_head;
                         still_in_transaction(&tx)?;
@@ -432,7 +440,12 @@ impl Writer {
                     continue;
                 }
                 let sp = tx.savepoint()?;
-                let r = apply_all(&sp, &self.sealer, &mut self.head, &job.ops);
+                let r = apply_all(
+                    &sp,
+                    &Rules::of(&self.sealer, &self.appliance_site),
+                    &mut self.head,
+                    &job.ops,
+                );
                 match r {
                     Ok(summary) => {
                         sp.commit()?;
@@ -639,15 +652,32 @@ pub(crate) fn encode_head(seq: i64, hash: &[u8]) -> Vec<u8> {
     v
 }
 
+/// What applying an op needs besides the transaction.
+struct Rules<'a> {
+    sealer: &'a Sealer,
+    /// The appliance's own site, which clients may use without a `site` row; `None`
+    /// until the store is told it (see [`Store::set_appliance_site`](super::Store::set_appliance_site)).
+    appliance_site: Option<&'a str>,
+}
+
+impl<'a> Rules<'a> {
+    fn of(sealer: &'a Sealer, appliance_site: &'a OnceLock<String>) -> Self {
+        Self {
+            sealer,
+            appliance_site: appliance_site.get().map(String::as_str),
+        }
+    }
+}
+
 fn apply_all(
     tx: &Connection,
-    sealer: &Sealer,
+    rules: &Rules<'_>,
     head: &mut ChainHead,
     ops: &[WriteOp],
 ) -> Result<WriteSummary, StoreError> {
     let mut summary = WriteSummary::default();
     for op in ops {
-        summary.rows += apply(tx, sealer, head, op)?;
+        summary.rows += apply(tx, rules, head, op)?;
     }
     Ok(summary)
 }
@@ -662,10 +692,11 @@ pub(crate) fn one_row(n: usize, what: impl FnOnce() -> String) -> Result<u64, St
 
 fn apply(
     tx: &Connection,
-    sealer: &Sealer,
+    rules: &Rules<'_>,
     head: &mut ChainHead,
     op: &WriteOp,
 ) -> Result<u64, StoreError> {
+    let sealer = rules.sealer;
     let now = now_unix();
     match op {
         WriteOp::AddClient {
@@ -673,6 +704,7 @@ fn apply(
             created_by,
             allow_more_specific,
         } => {
+            check_site_exists(tx, &spec.site, rules.appliance_site)?;
             check_address_free(tx, &spec.address, None, *allow_more_specific)?;
             let sealed = sealer.seal(&client_aad(&spec.name), spec.secret.expose())?;
             tx.execute(
@@ -698,6 +730,15 @@ fn apply(
             spec,
             allow_more_specific,
         } => {
+            let site_now: Option<String> = tx
+                .prepare_cached("SELECT site FROM radius_client WHERE name = ?1")?
+                .query_row(params![current_name], |r| r.get(0))
+                .optional()?;
+            // A client may stay at a site that has since stopped being one (the
+            // appliance's own, renamed in the configuration); it may not move to one.
+            if site_now.is_some_and(|now| !now.eq_ignore_ascii_case(&spec.site)) {
+                check_site_exists(tx, &spec.site, rules.appliance_site)?;
+            }
             check_address_free(tx, &spec.address, Some(current_name), *allow_more_specific)?;
             let sealed = sealer.seal(&client_aad(&spec.name), spec.secret.expose())?;
             let n = tx
@@ -849,6 +890,32 @@ fn apply(
             Ok(1)
         }
     }
+}
+
+/// A client belongs to a site that exists: one added with `site add`, or the appliance's
+/// own, which has no row. Decided here, against committed rows, so that a client cannot
+/// be added at a site that is being deleted (the delete refuses a site that has clients,
+/// the same way). Until the store is told the appliance's site there is nothing to tell
+/// its clients from others by, and any site is taken: the daemon tells it before it
+/// serves anything; a store opened by itself (tools, tests) is not told.
+fn check_site_exists(
+    tx: &Connection,
+    site: &str,
+    appliance_site: Option<&str>,
+) -> Result<(), StoreError> {
+    let Some(own) = appliance_site else {
+        return Ok(());
+    };
+    if site.eq_ignore_ascii_case(own)
+        || tx
+            .prepare_cached("SELECT 1 FROM site WHERE name = ?1")?
+            .exists(params![site])?
+    {
+        return Ok(());
+    }
+    Err(StoreError::Conflict(format!(
+        "site: no site named {site} (gatehousectl site add {site})"
+    )))
 }
 
 /// A client's address must not be another client's, nor overlap another's network —
