@@ -960,4 +960,36 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     }
+
+    /// `flush` leaves what was committed under `synchronous = NORMAL` synced even when it
+    /// commits nothing itself; commits that wrote rows are synced by SQLite and cost no
+    /// sync of the writer's own.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn flush_syncs_what_detached_commits_left_unsynced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
+        let syncs = || {
+            store
+                .inner
+                .signal
+                .explicit_wal_syncs
+                .load(std::sync::atomic::Ordering::SeqCst)
+        };
+        store.flush().await.unwrap();
+        assert_eq!(syncs(), 0, "nothing was left unsynced");
+        // Committed under NORMAL: settling promises visibility only.
+        store.write_detached(vec![WriteOp::Audit(ev(1))]).await;
+        store.settle().await.unwrap();
+        store.flush().await.unwrap();
+        assert_eq!(syncs(), 1);
+        store.flush().await.unwrap();
+        assert_eq!(syncs(), 1, "paid once");
+        // A durable write with rows of its own: SQLite syncs it and what came before.
+        store.write_detached(vec![WriteOp::Audit(ev(2))]).await;
+        store.settle().await.unwrap();
+        store.write(vec![WriteOp::Audit(ev(3))]).await.unwrap();
+        store.flush().await.unwrap();
+        assert_eq!(syncs(), 1);
+        assert_eq!(store.verify_audit().unwrap(), Ok(3));
+    }
 }

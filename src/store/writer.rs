@@ -180,6 +180,9 @@ pub(crate) struct WriterSignal {
     pending_detached: AtomicU64,
     /// Staged audit records have been taken into a commit that has not finished.
     staged_in_commit: AtomicBool,
+    /// WAL syncs the writer made itself (see [`WalDebt`]), for tests to count.
+    #[cfg(test)]
+    pub(crate) explicit_wal_syncs: AtomicU64,
 }
 
 impl WriterSignal {
@@ -225,7 +228,61 @@ pub(crate) struct Writer {
     appliance_site: Arc<OnceLock<String>>,
     head: ChainHead,
     synced_commits: bool,
+    wal_debt: WalDebt,
     feed: Arc<ChangeFeed>,
+}
+
+/// Whether commits made with `synchronous = NORMAL` may have left WAL frames unsynced.
+///
+/// A commit under FULL syncs the WAL only when it writes frames of its own; one that
+/// changed nothing (a [`flush`](super::Store::flush), a batch whose jobs all failed)
+/// writes none, and SQLite then syncs nothing, leaving earlier NORMAL frames where a
+/// power cut loses them although the reply says they are durable. The writer syncs the
+/// WAL itself in exactly that case, so a commit that wrote frames (every acknowledged
+/// accounting record, every admin change) pays nothing more than it did.
+#[derive(Debug, Default)]
+struct WalDebt {
+    unsynced: bool,
+}
+
+impl WalDebt {
+    /// Notes a commit (`full`: under FULL; `wrote`: it changed rows, which is taken for
+    /// having written frames — an update to identical bytes may write none, and then
+    /// vouches for nothing that was not already synced or in its own frames). True when
+    /// the WAL must now be synced explicitly, then [`paid`](Self::paid).
+    fn committed(&mut self, full: bool, wrote: bool) -> bool {
+        match (full, wrote) {
+            (false, wrote) => {
+                self.unsynced |= wrote;
+                false
+            }
+            // SQLite synced the WAL, earlier frames with this commit's.
+            (true, true) => {
+                self.unsynced = false;
+                false
+            }
+            (true, false) => self.unsynced,
+        }
+    }
+
+    fn paid(&mut self) {
+        self.unsynced = false;
+    }
+}
+
+/// Syncs the database's WAL file, as SQLite does at a commit under FULL.
+fn sync_wal(conn: &Connection) -> Result<(), StoreError> {
+    let Some(db) = conn.path().filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let wal = format!("{db}-wal");
+    let failed = |e: std::io::Error| StoreError::CommitFailed(format!("syncing {wal}: {e}"));
+    match std::fs::File::open(&wal) {
+        Ok(f) => f.sync_data().map_err(failed),
+        // Only a checkpoint that synced its frames into the database removes it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(failed(e)),
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -285,6 +342,7 @@ impl Writer {
             appliance_site,
             head,
             synced_commits: true,
+            wal_debt: WalDebt::default(),
             feed,
         })
     }
@@ -351,6 +409,7 @@ impl Writer {
     fn commit_batch(&mut self, batch: Vec<Job>) {
         let detached = batch.iter().filter(|j| j.reply.is_none()).count() as u64;
         let head_before = self.head;
+        let changes_before = self.conn.total_changes();
         let mut results = Vec::with_capacity(batch.len());
         let someone_waits = batch.iter().any(|j| j.reply.is_some() && j.durable);
         // Taken after the batch's jobs were gathered: a record staged before any of them
@@ -463,6 +522,15 @@ impl Writer {
                 update_head_meta(&mut tx, &self.head)?;
             }
             tx.commit()?;
+            let wrote = self.conn.total_changes() != changes_before;
+            if self.wal_debt.committed(someone_waits, wrote) {
+                sync_wal(&self.conn)?;
+                self.wal_debt.paid();
+                #[cfg(test)]
+                self.signal
+                    .explicit_wal_syncs
+                    .fetch_add(1, Ordering::SeqCst);
+            }
             Ok(())
         })();
         // Before any reply: whoever is told this batch is done may rely on these.
@@ -998,5 +1066,31 @@ pub(crate) fn conflict(e: rusqlite::Error, what: impl FnOnce() -> String) -> Sto
             StoreError::Conflict(what())
         }
         _ => StoreError::Sqlite(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_commit_that_wrote_nothing_owes_the_sync_of_earlier_normal_ones() {
+        let mut debt = WalDebt::default();
+        // Nothing committed under NORMAL yet: an empty durable commit owes nothing.
+        assert!(!debt.committed(true, false));
+        // An empty NORMAL commit leaves no frames behind.
+        assert!(!debt.committed(false, false));
+        assert!(!debt.committed(true, false));
+        // NORMAL frames, then an empty durable commit: it must sync them.
+        assert!(!debt.committed(false, true));
+        assert!(debt.committed(true, false));
+        // Until the sync is made, the debt stands.
+        assert!(debt.committed(true, false));
+        debt.paid();
+        assert!(!debt.committed(true, false));
+        // A durable commit that wrote frames was synced by SQLite, earlier frames too.
+        assert!(!debt.committed(false, true));
+        assert!(!debt.committed(true, true));
+        assert!(!debt.committed(true, false));
     }
 }
