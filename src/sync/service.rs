@@ -395,6 +395,7 @@ impl DirectoryService {
         let mut high_water = rec.high_water.clone();
         let page = u64::from(spec.page_size.max(1));
         let mut total = 0usize;
+        let ous = spec.ou_filter();
         for base in &spec.base_dns {
             let before = total;
             let progress_ref = &progress;
@@ -408,7 +409,7 @@ impl DirectoryService {
                     &spec.attributes.requested(),
                     spec.page_size,
                     |e| {
-                        if map_error.is_some() || !spec.includes(&e.dn) {
+                        if map_error.is_some() || !ous.includes(&e.dn) {
                             return;
                         }
                         match map_entry(&e, &spec.attributes) {
