@@ -519,22 +519,6 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?)
         })
     }
-
-    /// Users in `pending` state.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub fn pending_users(&self) -> Result<Vec<super::UserRecord>, StoreError> {
-        self.with_reader(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "{} WHERE status = 'pending' ORDER BY domain, name",
-                super::USER_SELECT
-            ))?;
-            Ok(stmt
-                .query_map([], super::user_row)?
-                .collect::<Result<Vec<_>, _>>()?)
-        })
-    }
 }
 
 #[cfg(test)]

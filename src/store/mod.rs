@@ -29,7 +29,7 @@ pub use writer::{WriteOp, WriteSummary};
 
 use crate::audit::Tags;
 use crate::audit::chain::{ChainBreak, ChainedRecord, GENESIS, StoredEvent, Verifier};
-use crate::model::{ClientRecord, Secret, UserRecord, UserScope, UserStatus};
+use crate::model::{ClientRecord, Secret, UserRecord, UserStatus};
 use secrets::Sealer;
 use writer::{Job, Writer, WriterSignal};
 
@@ -502,67 +502,6 @@ impl Store {
         })
     }
 
-    /// Users, optionally of one domain, ordered by domain and name, cut to `scope` in the
-    /// query itself (so that a limit counts only users the caller may see).
-    ///
-    /// # Errors
-    /// Database errors.
-    pub fn users(
-        &self,
-        domain: Option<&str>,
-        scope: &UserScope,
-        limit: u32,
-    ) -> Result<Vec<UserRecord>, StoreError> {
-        use crate::model::UserScope;
-        let mut sql = format!("{USER_SELECT} WHERE (?1 IS NULL OR domain = ?1)");
-        let mut args: Vec<String> = Vec::new();
-        if let UserScope::Domains(list) = scope {
-            if list.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut parts = Vec::new();
-            for (d, ou) in list {
-                args.push(d.clone());
-                let d_ix = args.len() + 2;
-                match ou {
-                    None => parts.push(format!("domain = ?{d_ix}")),
-                    Some(ou) => {
-                        args.push(ou.to_lowercase());
-                        let o_ix = args.len() + 2;
-                        parts.push(format!(
-                            "(domain = ?{d_ix} AND (lower(ou_path) = ?{o_ix} OR substr(lower(ou_path), -length(?{o_ix}) - 1) = ',' || ?{o_ix}))"
-                        ));
-                    }
-                }
-            }
-            sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
-        }
-        sql.push_str(" ORDER BY domain, name LIMIT ?2");
-        self.with_reader(|c| {
-            let mut stmt = c.prepare(&sql)?;
-            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&domain, &limit];
-            for a in &args {
-                params.push(a);
-            }
-            let rows = stmt.query_map(params.as_slice(), user_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
-    /// Counts of users by status.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub fn user_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        self.with_reader(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT status, count(*) FROM user GROUP BY status ORDER BY status",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
     /// Number of stored accounting events.
     ///
     /// # Errors
@@ -571,7 +510,9 @@ impl Store {
         self.with_reader(|c| Ok(c.query_row("SELECT count(*) FROM acct_event", [], |r| r.get(0))?))
     }
 
-    /// Audit records, newest first, optionally only those after `after_seq`.
+    /// The newest `limit` audit records, newest first, optionally of one operation,
+    /// whoever may read them: for tests (integration tests included), which look at what
+    /// was recorded; administrators read through the scoped `audit_in`.
     ///
     /// # Errors
     /// Database errors.

@@ -76,7 +76,6 @@ pub struct Prepared {
     pub plan: SyncPlan,
     pub entries: usize,
     pub ops: Vec<WriteOp>,
-    pub run: SyncRunRecord,
     _guard: RunGuard,
 }
 
@@ -485,13 +484,12 @@ impl DirectoryService {
                 now,
                 created_by: format!("sync:{}", spec.name),
             }),
-            WriteOp::Directory(DirectoryOp::RecordRun(run.clone())),
+            WriteOp::Directory(DirectoryOp::RecordRun(run)),
         ];
         Ok(Prepared {
             plan,
             entries: total,
             ops,
-            run,
             _guard: guard,
         })
     }
