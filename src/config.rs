@@ -228,20 +228,8 @@ impl Config {
                 "must not be empty",
             ));
         }
-        for (key, list) in [
-            ("radius.auth_listen", &self.radius.auth_listen),
-            ("radius.acct_listen", &self.radius.acct_listen),
-        ] {
-            for (i, addr) in list.iter().enumerate() {
-                addr.parse::<SocketAddr>().map_err(|_| {
-                    ConfigError::new(
-                        path,
-                        format!("{key}[{i}]"),
-                        format!("`{addr}` is not an address:port (use [::]:1812 for IPv6)"),
-                    )
-                })?;
-            }
-        }
+        self.auth_addrs(path)?;
+        self.acct_addrs(path)?;
         // Every number has a range an appliance can honour: a value past it would fail
         // (or panic) only once the daemon runs, so it is refused here by name.
         let r = &self.radius;
@@ -291,24 +279,21 @@ impl Config {
         Ok(())
     }
 
-    /// Parsed listener addresses (validated in [`Config::load`]).
-    #[must_use]
-    pub fn auth_addrs(&self) -> Vec<SocketAddr> {
-        self.radius
-            .auth_listen
-            .iter()
-            .filter_map(|a| a.parse().ok())
-            .collect()
+    /// `radius.auth_listen`, parsed. A config from [`Config::load`] always parses (it
+    /// was refused otherwise); `path` names the file in the error all the same.
+    ///
+    /// # Errors
+    /// The first entry that is not an address:port, by key (`radius.auth_listen[1]`).
+    pub fn auth_addrs(&self, path: &Path) -> Result<Vec<SocketAddr>, ConfigError> {
+        parse_addrs(path, "radius.auth_listen", &self.radius.auth_listen)
     }
 
-    /// Parsed accounting listener addresses.
-    #[must_use]
-    pub fn acct_addrs(&self) -> Vec<SocketAddr> {
-        self.radius
-            .acct_listen
-            .iter()
-            .filter_map(|a| a.parse().ok())
-            .collect()
+    /// `radius.acct_listen`, parsed, as [`auth_addrs`](Self::auth_addrs).
+    ///
+    /// # Errors
+    /// The first entry that is not an address:port, by key.
+    pub fn acct_addrs(&self, path: &Path) -> Result<Vec<SocketAddr>, ConfigError> {
+        parse_addrs(path, "radius.acct_listen", &self.radius.acct_listen)
     }
 
     /// The SQLite file: `[store] path`, or `gatehouse.db` in the state directory.
@@ -319,6 +304,21 @@ impl Config {
             .clone()
             .unwrap_or_else(|| self.appliance.state_dir.join("gatehouse.db"))
     }
+}
+
+fn parse_addrs(path: &Path, key: &str, list: &[String]) -> Result<Vec<SocketAddr>, ConfigError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, addr)| {
+            addr.parse().map_err(|_| {
+                ConfigError::new(
+                    path,
+                    format!("{key}[{i}]"),
+                    format!("`{addr}` is not an address:port (use [::]:1812 for IPv6)"),
+                )
+            })
+        })
+        .collect()
 }
 
 fn as_u64(n: usize) -> u64 {

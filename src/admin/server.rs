@@ -55,15 +55,11 @@ pub fn bind(path: &Path, gid: Option<u32>) -> anyhow::Result<UnixListener> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("{}: cannot create directory: {e}", dir.display()))?;
     }
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path)
-            .map_err(|e| anyhow::anyhow!("{}: cannot remove stale socket: {e}", path.display()))?,
-        Ok(_) => anyhow::bail!(
-            "{}: exists and is not a socket; refusing to replace it",
-            path.display()
-        ),
+    check_socket_path(path).map_err(anyhow::Error::msg)?;
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => anyhow::bail!("{}: {e}", path.display()),
+        Err(e) => anyhow::bail!("{}: cannot remove stale socket: {e}", path.display()),
     }
     let listener = UnixListener::bind(path)
         .map_err(|e| anyhow::anyhow!("{}: cannot bind admin socket: {e}", path.display()))?;
@@ -74,6 +70,23 @@ pub fn bind(path: &Path, gid: Option<u32>) -> anyhow::Result<UnixListener> {
             .map_err(|e| anyhow::anyhow!("{}: chown to gid {gid}: {e}", path.display()))?;
     }
     Ok(listener)
+}
+
+/// Whether the admin socket may be created at `path`: nothing is there, or a socket
+/// (left by a daemon that died, to be replaced). Anything else is never deleted. Shared
+/// by `bind` and the start-up preflight, so that `--check-config` refuses what start-up
+/// would; a path that cannot be examined is left for `bind` to report.
+///
+/// # Errors
+/// Something other than a socket is at `path`, named.
+pub fn check_socket_path(path: &Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_socket() => Err(format!(
+            "{}: exists and is not a socket; refusing to replace it",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// What bounds the connections.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::map::AttributeMap;
 use super::schedule::Schedule;
+use crate::model::scope::{canonical_dn, is_canonical_within};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -116,20 +117,22 @@ impl DirectorySpec {
                     format!("`{u}` must start with ldap:// or ldaps://"),
                 ));
             }
-            if !self.starttls && !self.insecure_plaintext && lower.starts_with("ldap://") {
-                return Err(err(
-                    "url",
-                    format!(
-                        "`{u}` without StartTLS sends passwords in the clear: add --starttls, use ldaps://, or accept it with --insecure-plaintext"
-                    ),
-                ));
-            }
             if self.starttls && lower.starts_with("ldaps://") {
                 return Err(err(
                     "starttls",
                     format!("`{u}` is already TLS (ldaps://); StartTLS goes with ldap://"),
                 ));
             }
+        }
+        if let Some(u) = self.plaintext_url()
+            && !self.insecure_plaintext
+        {
+            return Err(err(
+                "url",
+                format!(
+                    "`{u}` without StartTLS sends passwords in the clear: add --starttls, use ldaps://, or accept it with --insecure-plaintext"
+                ),
+            ));
         }
         if self.bind_dn.trim().is_empty() {
             return Err(err("bind_dn", "required"));
@@ -147,6 +150,12 @@ impl DirectorySpec {
             return Err(err(
                 "user_filter",
                 format!("`{f}` is not an LDAP filter such as (objectClass=person)"),
+            ));
+        }
+        if let Some(ou) = self.ous.iter().find(|ou| canonical_dn(ou).is_none()) {
+            return Err(err(
+                "ou",
+                format!("`{ou}` is not a distinguished name such as ou=Sales,dc=corp"),
             ));
         }
         if self.page_size > 10_000 {
@@ -199,28 +208,58 @@ impl DirectorySpec {
     /// `directory status` and `status`: passwords reaching it in the clear.
     #[must_use]
     pub fn warnings(&self) -> Vec<&'static str> {
-        let plaintext = !self.starttls
-            && self
-                .urls
-                .iter()
-                .any(|u| u.to_ascii_lowercase().starts_with("ldap://"));
-        plaintext
-            .then_some("passwords reach this directory in the clear (ldap:// without StartTLS)")
+        self.plaintext_url()
+            .map(|_| "passwords reach this directory in the clear (ldap:// without StartTLS)")
             .into_iter()
             .collect()
     }
 
+    /// The first URL passwords would cross in the clear (`ldap://` without StartTLS):
+    /// what `validate` refuses unless accepted and `warnings` reports when accepted.
+    fn plaintext_url(&self) -> Option<&str> {
+        if self.starttls {
+            return None;
+        }
+        self.urls
+            .iter()
+            .find(|u| u.to_ascii_lowercase().starts_with("ldap://"))
+            .map(String::as_str)
+    }
+
     /// Whether `dn` lies inside the configured OUs (all DNs do when none are configured).
+    /// For many DNs, [`ou_filter`](Self::ou_filter) reads the OUs once.
     #[must_use]
     pub fn includes(&self, dn: &str) -> bool {
-        if self.ous.is_empty() {
-            return true;
+        self.ou_filter().includes(dn)
+    }
+
+    /// The configured OUs, parsed once, to test many DNs against.
+    #[must_use]
+    pub fn ou_filter(&self) -> OuFilter {
+        OuFilter {
+            ous: (!self.ous.is_empty())
+                .then(|| self.ous.iter().filter_map(|ou| canonical_dn(ou)).collect()),
         }
-        let dn = dn.to_ascii_lowercase();
-        self.ous.iter().any(|ou| {
-            let ou = ou.to_ascii_lowercase();
-            dn == ou || dn.ends_with(&format!(",{ou}"))
-        })
+    }
+}
+
+/// The OU subtrees a directory keeps users from, compared as parsed DNs (see
+/// [`crate::model::scope`]): spacing and case do not matter, and an escaped comma is
+/// part of a value, never an RDN boundary.
+#[derive(Debug, Clone)]
+pub struct OuFilter {
+    /// Canonical DNs; `None` when no OU is configured and every DN is kept.
+    ous: Option<Vec<String>>,
+}
+
+impl OuFilter {
+    /// Whether `dn` lies inside one of the OUs. A DN that does not parse lies nowhere.
+    #[must_use]
+    pub fn includes(&self, dn: &str) -> bool {
+        let Some(ous) = &self.ous else {
+            return true;
+        };
+        canonical_dn(dn).is_some_and(|dn| ous.iter().any(|ou| is_canonical_within(&dn, ou)))
     }
 }
 
@@ -305,5 +344,31 @@ mod tests {
         assert!(s.includes("uid=a,ou=East,OU=Sales,dc=ex"));
         assert!(!s.includes("uid=a,ou=NotSales,dc=ex"));
         assert!(good().includes("anything"));
+    }
+
+    /// DNs are compared parsed, as scopes compare them: an OU configured with spaces
+    /// after its commas still holds the users the directory returns without them, and an
+    /// escaped comma does not make a sibling OU a child.
+    #[test]
+    fn ou_inclusion_compares_parsed_dns() {
+        let s = DirectorySpec {
+            ous: vec!["ou=Sales, dc=corp".into()],
+            ..good()
+        };
+        assert!(s.includes("uid=a,ou=Sales,dc=corp"));
+        assert!(s.includes("UID=a , OU=sales,DC=Corp"));
+        assert!(!s.includes("uid=a,ou=NotSales\\,ou=Sales,dc=corp"));
+        assert!(!s.includes("not a dn"));
+        let filter = s.ou_filter();
+        assert!(filter.includes("uid=b,ou=East,ou=Sales,dc=corp"));
+        assert!(!filter.includes("uid=b,ou=Marketing,dc=corp"));
+        // An OU that is not a DN would keep nobody: refused by name.
+        let e = DirectorySpec {
+            ous: vec!["Sales".into()],
+            ..good()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "ou");
     }
 }

@@ -54,7 +54,7 @@ pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
     let gid = preflight(&config, config_path)?;
     let Config {
         appliance,
-        radius,
+        radius: _,
         auth: _,
         admin,
         store: _,
@@ -76,15 +76,20 @@ pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
         .map_err(|e| config_err(config_path, "store.path", e))?;
     warn_if_exposed(&store_path);
     let mut listeners = Vec::new();
-    for (key, list, service) in [
-        ("radius.auth_listen", &radius.auth_listen, Service::Auth),
-        ("radius.acct_listen", &radius.acct_listen, Service::Acct),
+    for (key, addrs, service) in [
+        (
+            "radius.auth_listen",
+            config.auth_addrs(config_path)?,
+            Service::Auth,
+        ),
+        (
+            "radius.acct_listen",
+            config.acct_addrs(config_path)?,
+            Service::Acct,
+        ),
     ] {
-        for (i, addr) in list.iter().enumerate() {
-            let parsed = addr.parse().map_err(|_| {
-                config_err(config_path, &format!("{key}[{i}]"), "not an address:port")
-            })?;
-            let l = radius_udp::bind(parsed, service).map_err(|e| {
+        for (i, addr) in addrs.into_iter().enumerate() {
+            let l = radius_udp::bind(addr, service).map_err(|e| {
                 config_err(
                     config_path,
                     &format!("{key}[{i}]"),
@@ -118,7 +123,7 @@ fn key_path(config: &Config) -> PathBuf {
 /// # Errors
 /// Naming the config key and the reason.
 pub fn preflight(config: &Config, config_path: &Path) -> anyhow::Result<Option<u32>> {
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    use std::os::unix::fs::MetadataExt;
     let state_dir = &config.appliance.state_dir;
     if let Ok(m) = std::fs::metadata(state_dir)
         && !m.is_dir()
@@ -141,19 +146,8 @@ pub fn preflight(config: &Config, config_path: &Path) -> anyhow::Result<Option<u
             )
         })?)
     };
-    let socket = &config.admin.socket;
-    if let Ok(m) = std::fs::symlink_metadata(socket)
-        && !m.file_type().is_socket()
-    {
-        return Err(config_err(
-            config_path,
-            "admin.socket",
-            format!(
-                "{}: exists and is not a socket; refusing to replace it",
-                socket.display()
-            ),
-        ));
-    }
+    admin_server::check_socket_path(&config.admin.socket)
+        .map_err(|e| config_err(config_path, "admin.socket", e))?;
     let me = super::os_identity::effective_uid();
     for (key, file) in [
         ("store.path", config.store_path()),
@@ -219,6 +213,9 @@ pub fn contexts(
     listeners: Vec<(&'static str, std::net::SocketAddr)>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(Arc<RadiusContext>, Arc<AdminContext>)> {
+    store
+        .set_appliance_site(&config.appliance.site)
+        .context("appliance.site")?;
     let directories = Arc::new(DirectoryService::new(store.clone(), Arc::clone(&clock)));
     let radius_ctx = Arc::new(RadiusContext::new(
         store.clone(),

@@ -134,8 +134,8 @@ pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
             expected_version: None,
         } => {
             tx.execute(
-                "INSERT INTO role (name, def, parent, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, strftime('%s','now'), strftime('%s','now'))",
-                params![def.name, json(def)?, def.parent, created_by],
+                "INSERT INTO role (name, def, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, strftime('%s','now'), strftime('%s','now'))",
+                params![def.name, json(def)?, created_by],
             )
             .map_err(|e| conflict(e, || format!("role {} already exists", def.name)))?;
             check_ancestry(tx, &def.name)?;
@@ -147,9 +147,9 @@ pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
             ..
         } => {
             let n = tx.execute(
-                "UPDATE role SET def = ?2, parent = ?3, version = version + 1, updated_at = strftime('%s','now')
-                 WHERE name = ?1 AND version = ?4 AND builtin = 0",
-                params![def.name, json(def)?, def.parent, version],
+                "UPDATE role SET def = ?2, version = version + 1, updated_at = strftime('%s','now')
+                 WHERE name = ?1 AND version = ?3 AND builtin = 0",
+                params![def.name, json(def)?, version],
             )?;
             if n == 0 {
                 return Err(if role_exists(tx, &def.name)? {
@@ -296,8 +296,8 @@ pub(crate) fn seed_roles(conn: &Connection) -> Result<(), StoreError> {
     for def in builtin_roles() {
         let builtin = i64::from(def.name == SUPER_ADMINISTRATOR);
         conn.execute(
-            "INSERT INTO role (name, def, parent, builtin, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'system', strftime('%s','now'), strftime('%s','now'))",
-            params![def.name, json(&def)?, def.parent, builtin],
+            "INSERT INTO role (name, def, builtin, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, 'system', strftime('%s','now'), strftime('%s','now'))",
+            params![def.name, json(&def)?, builtin],
         )?;
     }
     Ok(())
@@ -430,5 +430,85 @@ impl Store {
                 .optional()?;
             Ok(v.as_deref() == Some("on"))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrations::migrate(&mut c).unwrap();
+        seed_roles(&c).unwrap();
+        c
+    }
+
+    fn role(name: &str, parent: &str) -> RoleDef {
+        RoleDef {
+            name: name.into(),
+            parent: Some(parent.into()),
+            description: String::new(),
+            ops: None,
+            user_scope: None,
+            computer_scope: None,
+            requires_scope: false,
+        }
+    }
+
+    fn parent_of(c: &Connection, name: &str) -> Option<String> {
+        c.query_row(
+            "SELECT parent FROM role WHERE name = ?1",
+            params![name],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    /// `role.parent` is read from the stored definition, whoever writes it: a role put
+    /// through the writer, the shipped ones, and a definition rewritten directly (as
+    /// migration 4 refreshes the Site Administrator template).
+    #[test]
+    fn a_roles_parent_is_the_one_its_definition_names() {
+        let c = db();
+        assert_eq!(parent_of(&c, SUPER_ADMINISTRATOR), None);
+        assert_eq!(
+            parent_of(&c, "Help Desk").as_deref(),
+            Some(SUPER_ADMINISTRATOR)
+        );
+        let put = |def: RoleDef, expected_version| {
+            apply(
+                &c,
+                &AdminOp::PutRole {
+                    def,
+                    created_by: "root".into(),
+                    expected_version,
+                },
+            )
+        };
+        put(role("Tier 1", "Help Desk"), None).unwrap();
+        assert_eq!(parent_of(&c, "Tier 1").as_deref(), Some("Help Desk"));
+        put(role("Tier 1", "Compliance Auditor"), Some(1)).unwrap();
+        assert_eq!(
+            parent_of(&c, "Tier 1").as_deref(),
+            Some("Compliance Auditor")
+        );
+        c.execute(
+            "UPDATE role SET def = ?2 WHERE name = ?1",
+            params!["Tier 1", json(&role("Tier 1", "Help Desk")).unwrap()],
+        )
+        .unwrap();
+        assert_eq!(parent_of(&c, "Tier 1").as_deref(), Some("Help Desk"));
+        // Parents compare without case, as role names do.
+        let err = apply(
+            &c,
+            &AdminOp::DeleteRole {
+                name: "HELP DESK".into(),
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("child role Tier 1"), "{err}");
+        let err = put(role("Tier 2", "no such role"), None).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
     }
 }

@@ -140,6 +140,13 @@ pub(crate) fn apply(tx: &Connection, sealer: &Sealer, op: &DirectoryOp) -> Resul
             Ok(1)
         }
         DirectoryOp::DeleteCert { name } => {
+            let users = directories_trusting(tx, name)?;
+            if !users.is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "certificate {name} is used by directory {}; change its --ca first",
+                    users.join(", ")
+                )));
+            }
             let n = tx.execute("DELETE FROM trusted_cert WHERE name = ?1", params![name])?;
             super::writer::one_row(n, || format!("certificate {name}"))
         }
@@ -148,6 +155,7 @@ pub(crate) fn apply(tx: &Connection, sealer: &Sealer, op: &DirectoryOp) -> Resul
             bind_password,
             created_by,
         } => {
+            check_ca_certs(tx, spec)?;
             let sealed = sealer.seal(&directory_aad(&spec.name), bind_password.expose())?;
             let json =
                 serde_json::to_string(spec).map_err(|e| StoreError::Crypto(e.to_string()))?;
@@ -164,6 +172,7 @@ pub(crate) fn apply(tx: &Connection, sealer: &Sealer, op: &DirectoryOp) -> Resul
             spec,
             bind_password,
         } => {
+            check_ca_certs(tx, spec)?;
             let json =
                 serde_json::to_string(spec).map_err(|e| StoreError::Crypto(e.to_string()))?;
             let n = match bind_password {
@@ -216,6 +225,33 @@ pub(crate) fn apply(tx: &Connection, sealer: &Sealer, op: &DirectoryOp) -> Resul
             Ok(1)
         }
     }
+}
+
+/// The directories that verify their server against certificate `name`. Decided in the
+/// writer, against committed rows, as [`check_ca_certs`] is: otherwise a certificate
+/// could be deleted while a directory naming it is being saved, and the directory would
+/// fail every connection from then on.
+fn directories_trusting(tx: &Connection, name: &str) -> Result<Vec<String>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT DISTINCT d.name FROM directory d, json_each(d.spec, '$.ca_certs') ca
+             WHERE ca.value = ?1 COLLATE NOCASE ORDER BY d.name",
+        )?
+        .query_map(params![name], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Every certificate a directory names exists (see [`directories_trusting`]).
+fn check_ca_certs(tx: &Connection, spec: &DirectorySpec) -> Result<(), StoreError> {
+    let mut exists = tx.prepare_cached("SELECT 1 FROM trusted_cert WHERE name = ?1")?;
+    for name in &spec.ca_certs {
+        if !exists.exists(params![name])? {
+            return Err(StoreError::Conflict(format!(
+                "ca: no trusted certificate named {name} (see `gatehousectl cert list`)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn apply_change(
@@ -483,20 +519,97 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?)
         })
     }
+}
 
-    /// Users in `pending` state.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub fn pending_users(&self) -> Result<Vec<super::UserRecord>, StoreError> {
-        self.with_reader(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "{} WHERE status = 'pending' ORDER BY domain, name",
-                super::USER_SELECT
-            ))?;
-            Ok(stmt
-                .query_map([], super::user_row)?
-                .collect::<Result<Vec<_>, _>>()?)
-        })
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::WriteOp;
+
+    fn cert_info() -> CertInfo {
+        CertInfo {
+            subject: "CN=Corp CA".into(),
+            issuer: "CN=Corp CA".into(),
+            serial: "01".into(),
+            not_before: 0,
+            not_after: 4_000_000_000,
+            sha256_fingerprint: "00".into(),
+            is_ca: true,
+            self_signed: true,
+            der: vec![0x30],
+        }
+    }
+
+    fn spec(ca_certs: &[&str]) -> DirectorySpec {
+        DirectorySpec {
+            name: "CORP".into(),
+            urls: vec!["ldaps://dc.corp:636".into()],
+            ca_certs: ca_certs.iter().map(|c| (*c).to_string()).collect(),
+            bind_dn: "cn=sync,dc=corp".into(),
+            base_dns: vec!["dc=corp".into()],
+            ..DirectorySpec::default()
+        }
+    }
+
+    async fn write(store: &Store, op: DirectoryOp) -> Result<(), StoreError> {
+        store.write(vec![WriteOp::Directory(op)]).await.map(|_| ())
+    }
+
+    fn conflict(r: Result<(), StoreError>, says: &str) {
+        match r {
+            Err(StoreError::Conflict(m)) => assert!(m.contains(says), "{m}"),
+            other => panic!("expected a conflict saying {says}: {other:?}"),
+        }
+    }
+
+    /// The certificates a directory trusts are checked by the writer, against committed
+    /// rows: a directory naming one that does not exist is refused, and so is deleting
+    /// one that a directory names — whatever the handlers saw before.
+    #[tokio::test]
+    async fn directories_and_their_certificates_stay_consistent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
+        let add = |spec| DirectoryOp::AddDirectory {
+            spec,
+            bind_password: Secret::from_text("pw"),
+            created_by: "root".into(),
+        };
+        let update = |spec| DirectoryOp::UpdateDirectory {
+            current_name: "CORP".into(),
+            spec,
+            bind_password: None,
+        };
+        let delete_cert = || DirectoryOp::DeleteCert {
+            name: "corp-ca".into(),
+        };
+
+        conflict(
+            write(&store, add(spec(&["corp-ca"]))).await,
+            "no trusted certificate named corp-ca",
+        );
+        write(
+            &store,
+            DirectoryOp::AddCert {
+                name: "Corp-CA".into(),
+                info: cert_info(),
+                created_by: "root".into(),
+            },
+        )
+        .await
+        .unwrap();
+        write(&store, add(spec(&["corp-ca"]))).await.unwrap();
+        conflict(write(&store, delete_cert()).await, "used by directory CORP");
+        conflict(
+            write(&store, update(spec(&["corp-ca", "other-ca"]))).await,
+            "no trusted certificate named other-ca",
+        );
+        assert_eq!(
+            store.directory("CORP").unwrap().unwrap().spec.ca_certs,
+            ["corp-ca"]
+        );
+        // Once no directory names it, it goes.
+        write(&store, update(spec(&[]))).await.unwrap();
+        write(&store, delete_cert()).await.unwrap();
+        assert!(store.certs().unwrap().is_empty());
     }
 }

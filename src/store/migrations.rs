@@ -157,7 +157,8 @@ const MIGRATIONS: &[&str] = &[
     ",
     // 4: typed audit columns (format 2 records hash them too), canonical OU keys for
     // scope queries, and roles that carry their parent and a version for edits that must
-    // not overwrite each other
+    // not overwrite each other. `parent` is read from the definition rather than stored
+    // beside it, so that no write of `def` can leave the two disagreeing
     r"
     ALTER TABLE audit ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE audit ADD COLUMN admin_id INTEGER;
@@ -168,23 +169,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE audit ADD COLUMN ou_key TEXT;
     ALTER TABLE audit ADD COLUMN client TEXT COLLATE NOCASE;
     ALTER TABLE audit ADD COLUMN reason_code TEXT;
-    CREATE INDEX audit_time ON audit (time_micros);
     ALTER TABLE user ADD COLUMN ou_key TEXT;
     CREATE INDEX user_domain_ou_key ON user (domain, ou_key);
     ALTER TABLE user ADD COLUMN name_key TEXT;
     CREATE INDEX user_domain_name_key ON user (domain, name_key);
     ALTER TABLE role ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-    ALTER TABLE role ADD COLUMN parent TEXT COLLATE NOCASE;
-    UPDATE role SET parent = json_extract(def, '$.parent');
+    ALTER TABLE role ADD COLUMN parent TEXT COLLATE NOCASE
+      GENERATED ALWAYS AS (json_extract(def, '$.parent')) VIRTUAL;
     ",
     // 5: a bare User-Name is looked up across domains (to find it, or find it ambiguous);
-    // without an index the lookup scanned every user on each cache miss. The audit time
-    // index goes: every decision paid for it (0.5 µs of the writer's 3.5 µs per request),
-    // while time-bounded audit reads walk back from the newest record and stop at their
-    // limit without it
+    // without an index the lookup scanned every user on each cache miss. (The audit log
+    // has no time index on purpose: every decision would pay for it, 0.5 µs of the
+    // writer's 3.5 µs per request, while time-bounded reads walk back from the newest
+    // record and stop at their limit.)
     r"
     CREATE INDEX user_name ON user (name);
-    DROP INDEX audit_time;
     ",
 ];
 
@@ -193,6 +192,7 @@ const MIGRATIONS: &[&str] = &[
 fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     if version == 4 {
         backfill_ou_keys(tx)?;
+        backfill_name_keys(tx)?;
         backfill_audit_tags(tx)?;
         refresh_site_template(tx)?;
     }
@@ -231,10 +231,27 @@ fn backfill_ou_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// `user.name_key`: what the look-alike check on adding a user matches, so that users
+/// added before the column existed are found by it too.
+fn backfill_name_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT id, name FROM user")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = tx.prepare("UPDATE user SET name_key = ?2 WHERE id = ?1")?;
+    for (id, name) in rows {
+        update.execute(rusqlite::params![id, crate::model::names::key(&name)])?;
+    }
+    Ok(())
+}
+
 /// Tags for records written before events carried them, read once from their actor and
 /// target text (format-1 hashes do not cover tags, so this changes no hash): scoped
 /// readers then filter every record the same way, in SQL.
 fn backfill_audit_tags(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    // Authentication decisions are nearly the whole log and all read alike, so one
+    // statement tags them instead of a round trip per row.
+    tx.execute(AUTH_DECISION_TAGS, [])?;
     let admins: Vec<(i64, String)> = tx
         .prepare("SELECT id, name FROM administrator")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -243,10 +260,11 @@ fn backfill_audit_tags(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError>
         .prepare("SELECT name, site FROM radius_client")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let rows: Vec<(i64, String, String, String)> = tx
-        .prepare("SELECT seq, kind, actor, target FROM audit")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<_, _>>()?;
+    // Read in chunks: however long the log, start-up never holds all of it.
+    let mut chunk = tx.prepare(
+        "SELECT seq, actor, target FROM audit
+         WHERE seq > ?1 AND kind <> 'auth_decision' ORDER BY seq LIMIT 1000",
+    )?;
     let mut update = tx.prepare(
         "UPDATE audit SET admin_id = ?2, target_kind = ?3, target_id = ?4, site = ?5,
            domain = ?6, ou_key = ?7, client = ?8 WHERE seq = ?1",
@@ -258,62 +276,99 @@ fn backfill_audit_tags(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError>
             .find(|(n, _)| n.eq_ignore_ascii_case(client))
             .map(|(_, s)| s.clone())
     };
-    for (seq, kind, actor, target) in rows {
-        // `NAME (uid N)`, `root as NAME`, `radius:CLIENT`.
-        let acting = actor
-            .split_once(" as ")
-            .map(|(_, n)| n)
-            .or_else(|| actor.split_once(" (").map(|(n, _)| n));
-        let admin_id = acting.and_then(|n| {
-            admins
-                .iter()
-                .find(|(_, name)| name.eq_ignore_ascii_case(n))
-                .map(|(id, _)| *id)
-        });
-        let client = actor.strip_prefix("radius:").map(str::to_string);
-        let mut site = client.as_deref().and_then(site_of);
-        let (mut target_kind, mut target_id, mut domain, mut ou) = (None, None, None, None);
-        if kind == "auth_decision" {
-            target_kind = Some("user".to_string());
-            target_id = Some(target.clone());
-        } else if let Some((k, id)) = target.split_once(':') {
-            target_kind = Some(k.to_string());
-            target_id = Some(id.to_string());
-            match k {
-                "client" => site = site_of(id),
-                "site" => site = Some(id.to_string()),
-                "directory" | "domain" => domain = Some(id.to_string()),
-                "user" => {
-                    let (d, n) = id
-                        .split_once('\\')
-                        .unwrap_or((crate::model::LOCAL_DOMAIN, id));
-                    domain = Some(d.to_string());
-                    ou = user_ou
-                        .query_row(rusqlite::params![d, n], |r| r.get::<_, Option<String>>(0))
-                        .ok()
-                        .flatten();
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(i64, String, String)> = chunk
+            .query_map([after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let Some(&(last, _, _)) = rows.last() else {
+            return Ok(());
+        };
+        after = last;
+        for (seq, actor, target) in rows {
+            // `NAME (uid N)`, `root as NAME`, `radius:CLIENT`.
+            let acting = actor
+                .split_once(" as ")
+                .map(|(_, n)| n)
+                .or_else(|| actor.split_once(" (").map(|(n, _)| n));
+            let admin_id = acting.and_then(|n| {
+                admins
+                    .iter()
+                    .find(|(_, name)| name.eq_ignore_ascii_case(n))
+                    .map(|(id, _)| *id)
+            });
+            let client = actor.strip_prefix("radius:").map(str::to_string);
+            let mut site = client.as_deref().and_then(site_of);
+            let (mut target_kind, mut target_id, mut domain, mut ou) = (None, None, None, None);
+            if let Some((k, id)) = target.split_once(':') {
+                target_kind = Some(k.to_string());
+                target_id = Some(id.to_string());
+                match k {
+                    "client" => site = site_of(id),
+                    "site" => site = Some(id.to_string()),
+                    "directory" | "domain" => domain = Some(id.to_string()),
+                    "user" => {
+                        let (d, n) = id
+                            .split_once('\\')
+                            .unwrap_or((crate::model::LOCAL_DOMAIN, id));
+                        domain = Some(d.to_string());
+                        ou = user_ou
+                            .query_row(rusqlite::params![d, n], |r| r.get::<_, Option<String>>(0))
+                            .ok()
+                            .flatten();
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
+            update.execute(rusqlite::params![
+                seq,
+                admin_id,
+                target_kind,
+                target_id,
+                site,
+                domain,
+                ou,
+                client
+            ])?;
         }
-        update.execute(rusqlite::params![
-            seq,
-            admin_id,
-            target_kind,
-            target_id,
-            site,
-            domain,
-            ou,
-            client
-        ])?;
     }
-    Ok(())
 }
+
+/// The tags of an authentication decision: its target is the user's name as given; its
+/// actor `radius:CLIENT` names the client, and through it the site (the first client of
+/// that name in any case, as the rows were read). The actor is parsed as every other
+/// record's is (`root as NAME`, `NAME (uid N)`), so that an unusual one tags the same.
+const AUTH_DECISION_TAGS: &str = "
+UPDATE audit SET
+  admin_id = (
+    SELECT a.id FROM administrator a
+    WHERE a.name = CASE
+      WHEN instr(audit.actor, ' as ') > 0
+        THEN substr(audit.actor, instr(audit.actor, ' as ') + 4)
+      WHEN instr(audit.actor, ' (') > 0
+        THEN substr(audit.actor, 1, instr(audit.actor, ' (') - 1)
+    END
+    ORDER BY a.id LIMIT 1),
+  target_kind = 'user',
+  target_id = audit.target,
+  site = CASE WHEN substr(audit.actor, 1, 7) = 'radius:' THEN (
+    SELECT c.site FROM radius_client c
+    WHERE c.name = substr(audit.actor, 8) COLLATE NOCASE
+    ORDER BY c.id LIMIT 1) END,
+  domain = NULL,
+  ou_key = NULL,
+  client = CASE WHEN substr(audit.actor, 1, 7) = 'radius:' THEN substr(audit.actor, 8) END
+WHERE kind = 'auth_decision'";
 
 /// The schema version this build writes.
 pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
+    migrate_to(conn, CURRENT)
+}
+
+/// Migrates up to `target` (tests stop short of [`CURRENT`] to build an older database).
+fn migrate_to(conn: &mut Connection, target: i64) -> Result<i64, StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > CURRENT {
         return Err(StoreError::SchemaTooNew {
@@ -324,6 +379,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
     for (i, sql) in MIGRATIONS
         .iter()
         .enumerate()
+        .take(usize::try_from(target).unwrap_or(0))
         .skip(usize::try_from(version).unwrap_or(0))
     {
         let tx = conn.transaction()?;
@@ -332,7 +388,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(CURRENT)
+    Ok(target.min(CURRENT))
 }
 
 #[cfg(test)]
@@ -349,6 +405,229 @@ mod tests {
             migrate(&mut c),
             Err(StoreError::SchemaTooNew { .. })
         ));
+    }
+
+    /// Users added before migration 4 get the look-alike key that adding a user matches.
+    #[test]
+    fn migration_4_gives_existing_users_their_name_key() {
+        let mut c = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate_to(&mut c, 3).unwrap(), 3);
+        c.execute(
+            "INSERT INTO user (domain, name, status, created_by, created_at, updated_at)
+             VALUES ('local', 'alice', 'active', 'test', 0, 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let key: Option<String> = c
+            .query_row("SELECT name_key FROM user WHERE name = 'alice'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(key, Some(crate::model::names::key("alice")));
+        // What the look-alike check asks finds her.
+        let found: i64 = c
+            .query_row(
+                "SELECT count(*) FROM user WHERE domain = 'local' AND name_key = ?1",
+                [crate::model::names::key("ALICE")],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 1);
+    }
+
+    /// The tagging as it was before authentication decisions were tagged in SQL: every
+    /// record read into memory and tagged in Rust. The reference the new one must match.
+    fn backfill_audit_tags_row_by_row(tx: &rusqlite::Transaction<'_>) {
+        let admins: Vec<(i64, String)> = tx
+            .prepare("SELECT id, name FROM administrator")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let client_sites: Vec<(String, String)> = tx
+            .prepare("SELECT name, site FROM radius_client")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let rows: Vec<(i64, String, String, String)> = tx
+            .prepare("SELECT seq, kind, actor, target FROM audit")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut update = tx
+            .prepare(
+                "UPDATE audit SET admin_id = ?2, target_kind = ?3, target_id = ?4, site = ?5,
+                   domain = ?6, ou_key = ?7, client = ?8 WHERE seq = ?1",
+            )
+            .unwrap();
+        let mut user_ou = tx
+            .prepare("SELECT ou_key FROM user WHERE domain = ?1 AND name = ?2")
+            .unwrap();
+        let site_of = |client: &str| {
+            client_sites
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(client))
+                .map(|(_, s)| s.clone())
+        };
+        for (seq, kind, actor, target) in rows {
+            let acting = actor
+                .split_once(" as ")
+                .map(|(_, n)| n)
+                .or_else(|| actor.split_once(" (").map(|(n, _)| n));
+            let admin_id = acting.and_then(|n| {
+                admins
+                    .iter()
+                    .find(|(_, name)| name.eq_ignore_ascii_case(n))
+                    .map(|(id, _)| *id)
+            });
+            let client = actor.strip_prefix("radius:").map(str::to_string);
+            let mut site = client.as_deref().and_then(site_of);
+            let (mut target_kind, mut target_id, mut domain, mut ou) = (None, None, None, None);
+            if kind == "auth_decision" {
+                target_kind = Some("user".to_string());
+                target_id = Some(target.clone());
+            } else if let Some((k, id)) = target.split_once(':') {
+                target_kind = Some(k.to_string());
+                target_id = Some(id.to_string());
+                match k {
+                    "client" => site = site_of(id),
+                    "site" => site = Some(id.to_string()),
+                    "directory" | "domain" => domain = Some(id.to_string()),
+                    "user" => {
+                        let (d, n) = id
+                            .split_once('\\')
+                            .unwrap_or((crate::model::LOCAL_DOMAIN, id));
+                        domain = Some(d.to_string());
+                        ou = user_ou
+                            .query_row(rusqlite::params![d, n], |r| r.get::<_, Option<String>>(0))
+                            .ok()
+                            .flatten();
+                    }
+                    _ => {}
+                }
+            }
+            update
+                .execute(rusqlite::params![
+                    seq,
+                    admin_id,
+                    target_kind,
+                    target_id,
+                    site,
+                    domain,
+                    ou,
+                    client
+                ])
+                .unwrap();
+        }
+    }
+
+    /// A version-3 database with administrators, clients (two differing only in case),
+    /// users and audit records of every shape the tagging reads.
+    fn v3_with_audit_log() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate_to(&mut c, 3).unwrap();
+        c.execute_batch(
+            r"
+            INSERT INTO administrator (id, name, unix_user, uid, role, enabled, created_by, created_at, updated_at)
+              VALUES (7, 'Alice', 'alice', 1000, 'Super Administrator', 1, 'root', 0, 0),
+                     (8, 'bob', 'bob', 1001, 'Helpdesk', 1, 'root', 0, 0);
+            INSERT INTO radius_client (id, name, address, secret_sealed, site, require_message_authenticator, created_by, created_at, updated_at)
+              VALUES (1, 'sw1', '10.0.0.1', x'00', 'HQ', 1, 'root', 0, 0),
+                     (2, 'SW1', '10.0.0.2', x'00', 'Branch', 1, 'root', 0, 0),
+                     (3, 'ap', '10.0.0.3', x'00', 'Branch', 1, 'root', 0, 0);
+            INSERT INTO user (domain, name, ou_path, status, created_by, created_at, updated_at)
+              VALUES ('CORP', 'dave', 'OU=Sales, DC=corp', 'active', 'sync:CORP', 0, 0),
+                     ('local', 'erin', NULL, 'active', 'root', 0, 0);
+            ",
+        )
+        .unwrap();
+        let records = [
+            ("auth_decision", "radius:sw1", "dave"),
+            ("auth_decision", "radius:Sw1", "CORP\\dave"),
+            ("auth_decision", "radius:AP", "erin"),
+            ("auth_decision", "radius:gone", "x"),
+            ("auth_decision", "radius:", ""),
+            ("auth_decision", "root as alice", "user:erin"),
+            ("auth_decision", "bob (uid 1001)", "client:ap"),
+            ("auth_decision", "radius:bob (uid 1001)", "erin"),
+            ("auth_decision", "Ünïcode as bob", "ü"),
+            ("admin", "alice (uid 1000)", "client:SW1"),
+            ("admin", "root as BOB", "site:Branch"),
+            ("admin", "root", "directory:CORP"),
+            ("admin", "root", "domain:CORP"),
+            ("admin", "alice (uid 1000)", "user:CORP\\dave"),
+            ("admin", "alice (uid 1000)", "user:erin"),
+            ("admin", "alice (uid 1000)", "user:CORP\\nobody"),
+            ("admin", "radius:ap", "role:Helpdesk"),
+            ("system", "system", "no colon"),
+            ("system", "carol (uid 5)", "cert:ca:x"),
+        ];
+        let mut insert = c
+            .prepare(
+                "INSERT INTO audit (time_micros, kind, actor, operation, target, outcome, detail,
+                   prev_hash, hash) VALUES (0, ?1, ?2, 'op', ?3, 'info', '{}', x'', x'')",
+            )
+            .unwrap();
+        // Enough rows that the record-by-record pass reads more than one chunk.
+        for round in 0..120 {
+            for (kind, actor, target) in records {
+                let target = if round == 0 {
+                    target.to_string()
+                } else {
+                    format!("{target}{round}")
+                };
+                insert
+                    .execute(rusqlite::params![kind, actor, target])
+                    .unwrap();
+            }
+        }
+        drop(insert);
+        c
+    }
+
+    fn tags(c: &Connection) -> Vec<Vec<rusqlite::types::Value>> {
+        let mut stmt = c
+            .prepare(
+                "SELECT seq, admin_id, target_kind, target_id, site, domain, ou_key, client,
+                   reason_code FROM audit ORDER BY seq",
+            )
+            .unwrap();
+        stmt.query_map([], |r| (0..9).map(|i| r.get(i)).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// Tagging authentication decisions in SQL tags every record as the row-by-row pass
+    /// did.
+    #[test]
+    fn audit_tags_are_backfilled_as_before() {
+        let mut now = v3_with_audit_log();
+        migrate(&mut now).unwrap();
+
+        let mut before = v3_with_audit_log();
+        let tx = before.transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[3]).unwrap();
+        backfill_ou_keys(&tx).unwrap();
+        backfill_audit_tags_row_by_row(&tx);
+        tx.commit().unwrap();
+
+        let (now, before) = (tags(&now), tags(&before));
+        assert_eq!(now.len(), 19 * 120);
+        assert_eq!(now, before);
+        // The fixture reaches what it is meant to: a client's site, an administrator, a
+        // user's OU.
+        use rusqlite::types::Value::{Integer, Null, Text};
+        assert_eq!(now[0][4], Text("HQ".into()));
+        assert_eq!(now[5][1], Integer(7));
+        assert_eq!(now[13][6], Text("ou=sales,dc=corp".into()));
+        assert_eq!(now[3][4], Null);
     }
 
     /// The lookups a RADIUS request makes on a cache miss never scan the user table.

@@ -17,7 +17,7 @@ mod user_cache;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -29,7 +29,7 @@ pub use writer::{WriteOp, WriteSummary};
 
 use crate::audit::Tags;
 use crate::audit::chain::{ChainBreak, ChainedRecord, GENESIS, StoredEvent, Verifier};
-use crate::model::{ClientRecord, Secret, UserRecord, UserScope, UserStatus};
+use crate::model::{ClientRecord, Secret, UserRecord, UserStatus};
 use secrets::Sealer;
 use writer::{Job, Writer, WriterSignal};
 
@@ -111,6 +111,7 @@ struct Inner {
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     users: user_cache::UserCache,
     feed: Arc<feed::ChangeFeed>,
+    appliance_site: Arc<OnceLock<String>>,
 }
 
 /// The database holds password hashes: it is created 0600 whatever the umask (SQLite gives
@@ -191,11 +192,13 @@ impl Store {
         let users = user_cache::UserCache::new(Arc::clone(&feed));
         let signal = Arc::new(WriterSignal::default());
         let stage = Arc::new(audit_stage::AuditStage::default());
+        let appliance_site = Arc::new(OnceLock::new());
         let writer = Writer::new(
             conn,
             Arc::clone(&signal),
             Arc::clone(&stage),
             Arc::clone(&sealer),
+            Arc::clone(&appliance_site),
             Arc::clone(&feed),
         )?;
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
@@ -217,8 +220,26 @@ impl Store {
                 writer_thread: Mutex::new(Some(handle)),
                 users,
                 feed,
+                appliance_site,
             }),
         })
+    }
+
+    /// Tells the writer the appliance's own site (config `appliance.site`), which RADIUS
+    /// clients may use without a `site` row; from then on a client can only be added at,
+    /// or moved to, a site that exists. Told once: the site changes only on restart.
+    ///
+    /// # Errors
+    /// `Conflict` when the store was already told another site.
+    pub fn set_appliance_site(&self, name: &str) -> Result<(), StoreError> {
+        let told = self.inner.appliance_site.get_or_init(|| name.to_string());
+        if told == name {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(format!(
+                "the store already serves appliance site {told}, not {name}"
+            )))
+        }
     }
 
     #[must_use]
@@ -481,67 +502,6 @@ impl Store {
         })
     }
 
-    /// Users, optionally of one domain, ordered by domain and name, cut to `scope` in the
-    /// query itself (so that a limit counts only users the caller may see).
-    ///
-    /// # Errors
-    /// Database errors.
-    pub fn users(
-        &self,
-        domain: Option<&str>,
-        scope: &UserScope,
-        limit: u32,
-    ) -> Result<Vec<UserRecord>, StoreError> {
-        use crate::model::UserScope;
-        let mut sql = format!("{USER_SELECT} WHERE (?1 IS NULL OR domain = ?1)");
-        let mut args: Vec<String> = Vec::new();
-        if let UserScope::Domains(list) = scope {
-            if list.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut parts = Vec::new();
-            for (d, ou) in list {
-                args.push(d.clone());
-                let d_ix = args.len() + 2;
-                match ou {
-                    None => parts.push(format!("domain = ?{d_ix}")),
-                    Some(ou) => {
-                        args.push(ou.to_lowercase());
-                        let o_ix = args.len() + 2;
-                        parts.push(format!(
-                            "(domain = ?{d_ix} AND (lower(ou_path) = ?{o_ix} OR substr(lower(ou_path), -length(?{o_ix}) - 1) = ',' || ?{o_ix}))"
-                        ));
-                    }
-                }
-            }
-            sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
-        }
-        sql.push_str(" ORDER BY domain, name LIMIT ?2");
-        self.with_reader(|c| {
-            let mut stmt = c.prepare(&sql)?;
-            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&domain, &limit];
-            for a in &args {
-                params.push(a);
-            }
-            let rows = stmt.query_map(params.as_slice(), user_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
-    /// Counts of users by status.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub fn user_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        self.with_reader(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT status, count(*) FROM user GROUP BY status ORDER BY status",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
     /// Number of stored accounting events.
     ///
     /// # Errors
@@ -550,7 +510,9 @@ impl Store {
         self.with_reader(|c| Ok(c.query_row("SELECT count(*) FROM acct_event", [], |r| r.get(0))?))
     }
 
-    /// Audit records, newest first, optionally only those after `after_seq`.
+    /// The newest `limit` audit records, newest first, optionally of one operation,
+    /// whoever may read them: for tests (integration tests included), which look at what
+    /// was recorded; administrators read through the scoped `audit_in`.
     ///
     /// # Errors
     /// Database errors.
@@ -854,5 +816,121 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(dup, StoreError::Conflict(_)));
+    }
+
+    /// A RADIUS client's site exists when the writer adds the client or moves it: the
+    /// appliance's own site (which has no row) or one added with `site add`.
+    #[tokio::test]
+    async fn clients_are_added_and_moved_only_to_sites_that_exist() {
+        use crate::model::SiteRecord;
+        use admin::AdminOp;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
+        store.set_appliance_site("HQ").unwrap();
+        store.set_appliance_site("HQ").unwrap();
+        assert!(matches!(
+            store.set_appliance_site("Elsewhere"),
+            Err(StoreError::Conflict(_))
+        ));
+        let spec = |name: &str, address: &str, site: &str| ClientSpec {
+            name: name.into(),
+            address: address.into(),
+            secret: Secret::new(b"a-long-enough-secret".to_vec()),
+            site: site.into(),
+            require_message_authenticator: true,
+            rate_limit: None,
+        };
+        let add = |s: ClientSpec| WriteOp::AddClient {
+            spec: s,
+            created_by: "root".into(),
+            allow_more_specific: false,
+        };
+        let refused = |r: Result<WriteSummary, StoreError>| match r {
+            Err(StoreError::Conflict(m)) => assert!(m.contains("no site named"), "{m}"),
+            other => panic!("expected a refusal: {other:?}"),
+        };
+
+        store
+            .write(vec![add(spec("sw1", "10.0.0.1", "hq"))])
+            .await
+            .unwrap();
+        refused(
+            store
+                .write(vec![add(spec("sw2", "10.0.0.2", "Branch"))])
+                .await,
+        );
+        assert!(store.client("sw2").unwrap().is_none());
+        store
+            .write(vec![WriteOp::Admin(AdminOp::PutSite {
+                site: SiteRecord {
+                    name: "Branch".into(),
+                    subnets: Vec::new(),
+                    timezone: "UTC".into(),
+                    created_by: "root".into(),
+                    created_at: 0,
+                },
+                current_name: None,
+            })])
+            .await
+            .unwrap();
+        store
+            .write(vec![add(spec("sw2", "10.0.0.2", "branch"))])
+            .await
+            .unwrap();
+        let update = |s: ClientSpec| WriteOp::UpdateClient {
+            current_name: s.name.clone(),
+            spec: s,
+            allow_more_specific: false,
+        };
+        refused(
+            store
+                .write(vec![update(spec("sw1", "10.0.0.1", "Nowhere"))])
+                .await,
+        );
+        store
+            .write(vec![update(spec("sw1", "10.0.0.1", "Branch"))])
+            .await
+            .unwrap();
+        assert_eq!(store.client("sw1").unwrap().unwrap().site, "Branch");
+        // Deleting the site it is at stays refused (the reverse rule).
+        let err = store
+            .write(vec![WriteOp::Admin(AdminOp::DeleteSite {
+                name: "Branch".into(),
+            })])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    }
+
+    /// `flush` leaves what was committed under `synchronous = NORMAL` synced even when it
+    /// commits nothing itself; commits that wrote rows are synced by SQLite and cost no
+    /// sync of the writer's own.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn flush_syncs_what_detached_commits_left_unsynced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
+        let syncs = || {
+            store
+                .inner
+                .signal
+                .explicit_wal_syncs
+                .load(std::sync::atomic::Ordering::SeqCst)
+        };
+        store.flush().await.unwrap();
+        assert_eq!(syncs(), 0, "nothing was left unsynced");
+        // Committed under NORMAL: settling promises visibility only.
+        store.write_detached(vec![WriteOp::Audit(ev(1))]).await;
+        store.settle().await.unwrap();
+        store.flush().await.unwrap();
+        assert_eq!(syncs(), 1);
+        store.flush().await.unwrap();
+        assert_eq!(syncs(), 1, "paid once");
+        // A durable write with rows of its own: SQLite syncs it and what came before.
+        store.write_detached(vec![WriteOp::Audit(ev(2))]).await;
+        store.settle().await.unwrap();
+        store.write(vec![WriteOp::Audit(ev(3))]).await.unwrap();
+        store.flush().await.unwrap();
+        assert_eq!(syncs(), 1);
+        assert_eq!(store.verify_audit().unwrap(), Ok(3));
     }
 }

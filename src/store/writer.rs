@@ -180,6 +180,9 @@ pub(crate) struct WriterSignal {
     pending_detached: AtomicU64,
     /// Staged audit records have been taken into a commit that has not finished.
     staged_in_commit: AtomicBool,
+    /// WAL syncs the writer made itself (see [`WalDebt`]), for tests to count.
+    #[cfg(test)]
+    pub(crate) explicit_wal_syncs: AtomicU64,
 }
 
 impl WriterSignal {
@@ -222,9 +225,64 @@ pub(crate) struct Writer {
     /// The buffer the stage gets back when it is taken, so neither side reallocates.
     spare_stage: Vec<u8>,
     sealer: std::sync::Arc<Sealer>,
+    appliance_site: Arc<OnceLock<String>>,
     head: ChainHead,
     synced_commits: bool,
+    wal_debt: WalDebt,
     feed: Arc<ChangeFeed>,
+}
+
+/// Whether commits made with `synchronous = NORMAL` may have left WAL frames unsynced.
+///
+/// A commit under FULL syncs the WAL only when it writes frames of its own; one that
+/// changed nothing (a [`flush`](super::Store::flush), a batch whose jobs all failed)
+/// writes none, and SQLite then syncs nothing, leaving earlier NORMAL frames where a
+/// power cut loses them although the reply says they are durable. The writer syncs the
+/// WAL itself in exactly that case, so a commit that wrote frames (every acknowledged
+/// accounting record, every admin change) pays nothing more than it did.
+#[derive(Debug, Default)]
+struct WalDebt {
+    unsynced: bool,
+}
+
+impl WalDebt {
+    /// Notes a commit (`full`: under FULL; `wrote`: it changed rows, which is taken for
+    /// having written frames — an update to identical bytes may write none, and then
+    /// vouches for nothing that was not already synced or in its own frames). True when
+    /// the WAL must now be synced explicitly, then [`paid`](Self::paid).
+    fn committed(&mut self, full: bool, wrote: bool) -> bool {
+        match (full, wrote) {
+            (false, wrote) => {
+                self.unsynced |= wrote;
+                false
+            }
+            // SQLite synced the WAL, earlier frames with this commit's.
+            (true, true) => {
+                self.unsynced = false;
+                false
+            }
+            (true, false) => self.unsynced,
+        }
+    }
+
+    fn paid(&mut self) {
+        self.unsynced = false;
+    }
+}
+
+/// Syncs the database's WAL file, as SQLite does at a commit under FULL.
+fn sync_wal(conn: &Connection) -> Result<(), StoreError> {
+    let Some(db) = conn.path().filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let wal = format!("{db}-wal");
+    let failed = |e: std::io::Error| StoreError::CommitFailed(format!("syncing {wal}: {e}"));
+    match std::fs::File::open(&wal) {
+        Ok(f) => f.sync_data().map_err(failed),
+        // Only a checkpoint that synced its frames into the database removes it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(failed(e)),
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -256,6 +314,7 @@ impl Writer {
         signal: Arc<WriterSignal>,
         stage: Arc<super::audit_stage::AuditStage>,
         sealer: std::sync::Arc<Sealer>,
+        appliance_site: Arc<OnceLock<String>>,
         feed: Arc<ChangeFeed>,
     ) -> Result<Self, StoreError> {
         let head = conn
@@ -280,8 +339,10 @@ impl Writer {
             stage,
             spare_stage: Vec::new(),
             sealer,
+            appliance_site,
             head,
             synced_commits: true,
+            wal_debt: WalDebt::default(),
             feed,
         })
     }
@@ -348,6 +409,7 @@ impl Writer {
     fn commit_batch(&mut self, batch: Vec<Job>) {
         let detached = batch.iter().filter(|j| j.reply.is_none()).count() as u64;
         let head_before = self.head;
+        let changes_before = self.conn.total_changes();
         let mut results = Vec::with_capacity(batch.len());
         let someone_waits = batch.iter().any(|j| j.reply.is_some() && j.durable);
         // Taken after the batch's jobs were gathered: a record staged before any of them
@@ -423,7 +485,12 @@ impl Writer {
                 // A single statement is atomic by itself; several need a savepoint so
                 // that a failure undoes the ones before it.
                 if job.ops.len() <= 1 && job.ops.iter().all(WriteOp::is_single_statement) {
-                    let r = apply_all(&tx, &self.sealer, &mut self.head, &job.ops);
+                    let r = apply_all(
+                        &tx,
+                        &Rules::of(&self.sealer, &self.appliance_site),
+                        &mut self.head,
+                        &job.ops,
+                    );
                     if r.is_err() {
                         self.head = job_head;
                         still_in_transaction(&tx)?;
@@ -432,7 +499,12 @@ impl Writer {
                     continue;
                 }
                 let sp = tx.savepoint()?;
-                let r = apply_all(&sp, &self.sealer, &mut self.head, &job.ops);
+                let r = apply_all(
+                    &sp,
+                    &Rules::of(&self.sealer, &self.appliance_site),
+                    &mut self.head,
+                    &job.ops,
+                );
                 match r {
                     Ok(summary) => {
                         sp.commit()?;
@@ -450,6 +522,15 @@ impl Writer {
                 update_head_meta(&mut tx, &self.head)?;
             }
             tx.commit()?;
+            let wrote = self.conn.total_changes() != changes_before;
+            if self.wal_debt.committed(someone_waits, wrote) {
+                sync_wal(&self.conn)?;
+                self.wal_debt.paid();
+                #[cfg(test)]
+                self.signal
+                    .explicit_wal_syncs
+                    .fetch_add(1, Ordering::SeqCst);
+            }
             Ok(())
         })();
         // Before any reply: whoever is told this batch is done may rely on these.
@@ -639,15 +720,32 @@ pub(crate) fn encode_head(seq: i64, hash: &[u8]) -> Vec<u8> {
     v
 }
 
+/// What applying an op needs besides the transaction.
+struct Rules<'a> {
+    sealer: &'a Sealer,
+    /// The appliance's own site, which clients may use without a `site` row; `None`
+    /// until the store is told it (see [`Store::set_appliance_site`](super::Store::set_appliance_site)).
+    appliance_site: Option<&'a str>,
+}
+
+impl<'a> Rules<'a> {
+    fn of(sealer: &'a Sealer, appliance_site: &'a OnceLock<String>) -> Self {
+        Self {
+            sealer,
+            appliance_site: appliance_site.get().map(String::as_str),
+        }
+    }
+}
+
 fn apply_all(
     tx: &Connection,
-    sealer: &Sealer,
+    rules: &Rules<'_>,
     head: &mut ChainHead,
     ops: &[WriteOp],
 ) -> Result<WriteSummary, StoreError> {
     let mut summary = WriteSummary::default();
     for op in ops {
-        summary.rows += apply(tx, sealer, head, op)?;
+        summary.rows += apply(tx, rules, head, op)?;
     }
     Ok(summary)
 }
@@ -662,10 +760,11 @@ pub(crate) fn one_row(n: usize, what: impl FnOnce() -> String) -> Result<u64, St
 
 fn apply(
     tx: &Connection,
-    sealer: &Sealer,
+    rules: &Rules<'_>,
     head: &mut ChainHead,
     op: &WriteOp,
 ) -> Result<u64, StoreError> {
+    let sealer = rules.sealer;
     let now = now_unix();
     match op {
         WriteOp::AddClient {
@@ -673,6 +772,7 @@ fn apply(
             created_by,
             allow_more_specific,
         } => {
+            check_site_exists(tx, &spec.site, rules.appliance_site)?;
             check_address_free(tx, &spec.address, None, *allow_more_specific)?;
             let sealed = sealer.seal(&client_aad(&spec.name), spec.secret.expose())?;
             tx.execute(
@@ -698,6 +798,15 @@ fn apply(
             spec,
             allow_more_specific,
         } => {
+            let site_now: Option<String> = tx
+                .prepare_cached("SELECT site FROM radius_client WHERE name = ?1")?
+                .query_row(params![current_name], |r| r.get(0))
+                .optional()?;
+            // A client may stay at a site that has since stopped being one (the
+            // appliance's own, renamed in the configuration); it may not move to one.
+            if site_now.is_some_and(|now| !now.eq_ignore_ascii_case(&spec.site)) {
+                check_site_exists(tx, &spec.site, rules.appliance_site)?;
+            }
             check_address_free(tx, &spec.address, Some(current_name), *allow_more_specific)?;
             let sealed = sealer.seal(&client_aad(&spec.name), spec.secret.expose())?;
             let n = tx
@@ -851,6 +960,32 @@ fn apply(
     }
 }
 
+/// A client belongs to a site that exists: one added with `site add`, or the appliance's
+/// own, which has no row. Decided here, against committed rows, so that a client cannot
+/// be added at a site that is being deleted (the delete refuses a site that has clients,
+/// the same way). Until the store is told the appliance's site there is nothing to tell
+/// its clients from others by, and any site is taken: the daemon tells it before it
+/// serves anything; a store opened by itself (tools, tests) is not told.
+fn check_site_exists(
+    tx: &Connection,
+    site: &str,
+    appliance_site: Option<&str>,
+) -> Result<(), StoreError> {
+    let Some(own) = appliance_site else {
+        return Ok(());
+    };
+    if site.eq_ignore_ascii_case(own)
+        || tx
+            .prepare_cached("SELECT 1 FROM site WHERE name = ?1")?
+            .exists(params![site])?
+    {
+        return Ok(());
+    }
+    Err(StoreError::Conflict(format!(
+        "site: no site named {site} (gatehousectl site add {site})"
+    )))
+}
+
 /// A client's address must not be another client's, nor overlap another's network —
 /// unless it lies strictly inside it and that was asked for — so that every source
 /// address belongs to exactly one client. Decided here, against committed rows, so that
@@ -931,5 +1066,31 @@ pub(crate) fn conflict(e: rusqlite::Error, what: impl FnOnce() -> String) -> Sto
             StoreError::Conflict(what())
         }
         _ => StoreError::Sqlite(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_commit_that_wrote_nothing_owes_the_sync_of_earlier_normal_ones() {
+        let mut debt = WalDebt::default();
+        // Nothing committed under NORMAL yet: an empty durable commit owes nothing.
+        assert!(!debt.committed(true, false));
+        // An empty NORMAL commit leaves no frames behind.
+        assert!(!debt.committed(false, false));
+        assert!(!debt.committed(true, false));
+        // NORMAL frames, then an empty durable commit: it must sync them.
+        assert!(!debt.committed(false, true));
+        assert!(debt.committed(true, false));
+        // Until the sync is made, the debt stands.
+        assert!(debt.committed(true, false));
+        debt.paid();
+        assert!(!debt.committed(true, false));
+        // A durable commit that wrote frames was synced by SQLite, earlier frames too.
+        assert!(!debt.committed(false, true));
+        assert!(!debt.committed(true, true));
+        assert!(!debt.committed(true, false));
     }
 }

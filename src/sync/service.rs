@@ -76,7 +76,6 @@ pub struct Prepared {
     pub plan: SyncPlan,
     pub entries: usize,
     pub ops: Vec<WriteOp>,
-    pub run: SyncRunRecord,
     _guard: RunGuard,
 }
 
@@ -197,8 +196,8 @@ impl DirectoryService {
     }
 
     /// [`prepare`](Self::prepare) for a run that will be applied: a run that fails before
-    /// anything is applied is recorded as such (one that never started — an unknown
-    /// directory, one already running — is not).
+    /// anything is applied is recorded as such (see
+    /// [`recording_failure`](Self::recording_failure)).
     ///
     /// # Errors
     /// As `prepare`.
@@ -210,9 +209,8 @@ impl DirectoryService {
         force: bool,
         on_progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<Prepared, SyncError> {
-        let source = self.ldap_source();
-        self.prepare_run_from(source, name, trigger, mode, force, on_progress)
-            .await
+        let run = self.prepare(name, trigger, mode, force, on_progress);
+        self.recording_failure(name, trigger, run).await
     }
 
     fn ldap_source(&self) -> LdapSource<'_> {
@@ -222,29 +220,36 @@ impl DirectoryService {
         }
     }
 
-    /// [`prepare_run`](Self::prepare_run) with entries from `source`.
-    async fn prepare_run_from(
+    /// Runs `run` (a prepare not yet started) and records it as a failed run of `name`
+    /// when it fails — unless it never started: an unknown directory, one already
+    /// running. A preview is not a run and is not recorded.
+    async fn recording_failure(
         &self,
-        source: impl Source,
         name: &str,
         trigger: Trigger,
-        mode: Option<Mode>,
-        force: bool,
-        on_progress: &(dyn Fn(u64, u64) + Sync),
+        run: impl Future<Output = Result<Prepared, SyncError>>,
     ) -> Result<Prepared, SyncError> {
-        let started = self.clock.now_unix();
-        match self
-            .prepare_from(source, name, trigger, mode, force, on_progress)
-            .await
+        let started_at = self.clock.now_unix();
+        let result = run.await;
+        if let Err(error) = &result
+            && !matches!(error, SyncError::NotFound(_) | SyncError::AlreadyRunning(_))
         {
-            Ok(p) => Ok(p),
-            Err(e) => {
-                if !matches!(e, SyncError::NotFound(_) | SyncError::AlreadyRunning(_)) {
-                    self.record_failure(name, trigger, started, &e).await;
-                }
-                Err(e)
+            let run = SyncRunRecord::failed(
+                name,
+                trigger.as_str(),
+                started_at,
+                self.clock.now_unix(),
+                error.to_string(),
+            );
+            if let Err(e) = self
+                .store
+                .write(vec![WriteOp::Directory(DirectoryOp::RecordRun(run))])
+                .await
+            {
+                tracing::error!(error = %e, "sync run not recorded");
             }
         }
+        result
     }
 
     /// Progress of a run in flight.
@@ -285,18 +290,13 @@ impl DirectoryService {
     pub async fn test(&self, name: &str) -> Result<TestReport, SyncError> {
         let rec = self.record(name)?;
         let spec = &rec.spec;
-        let connector = self.connector(spec)?;
-        let (mut ldap, url) = connector.connect().await?;
-        let pw = self.store.directory_bind_password(&spec.name)?;
-        connector
-            .bind(&mut ldap, &spec.bind_dn, pw.expose())
-            .await?;
+        let mut source = self.ldap_source();
+        let url = source.open(spec).await?;
         let mut sample = Vec::new();
         let mut count = 0;
         for base in &spec.base_dns {
-            count += connector
+            count += source
                 .fetch_each(
-                    &mut ldap,
                     base,
                     &spec.user_filter,
                     &spec.attributes.requested(),
@@ -310,7 +310,7 @@ impl DirectoryService {
                 )
                 .await?;
         }
-        let _ = ldap.unbind().await;
+        source.close().await;
         let tls = if url.to_ascii_lowercase().starts_with("ldaps://") {
             "ldaps"
         } else if spec.starttls {
@@ -395,6 +395,7 @@ impl DirectoryService {
         let mut high_water = rec.high_water.clone();
         let page = u64::from(spec.page_size.max(1));
         let mut total = 0usize;
+        let ous = spec.ou_filter();
         for base in &spec.base_dns {
             let before = total;
             let progress_ref = &progress;
@@ -408,7 +409,7 @@ impl DirectoryService {
                     &spec.attributes.requested(),
                     spec.page_size,
                     |e| {
-                        if map_error.is_some() || !spec.includes(&e.dn) {
+                        if map_error.is_some() || !ous.includes(&e.dn) {
                             return;
                         }
                         match map_entry(&e, &spec.attributes) {
@@ -484,39 +485,14 @@ impl DirectoryService {
                 now,
                 created_by: format!("sync:{}", spec.name),
             }),
-            WriteOp::Directory(DirectoryOp::RecordRun(run.clone())),
+            WriteOp::Directory(DirectoryOp::RecordRun(run)),
         ];
         Ok(Prepared {
             plan,
             entries: total,
             ops,
-            run,
             _guard: guard,
         })
-    }
-
-    /// Records a run that failed before anything was applied.
-    async fn record_failure(
-        &self,
-        name: &str,
-        trigger: Trigger,
-        started_at: UnixTime,
-        error: &SyncError,
-    ) {
-        let run = SyncRunRecord::failed(
-            name,
-            trigger.as_str(),
-            started_at,
-            self.clock.now_unix(),
-            error.to_string(),
-        );
-        if let Err(e) = self
-            .store
-            .write(vec![WriteOp::Directory(DirectoryOp::RecordRun(run))])
-            .await
-        {
-            tracing::error!(error = %e, "sync run not recorded");
-        }
     }
 }
 
@@ -636,6 +612,27 @@ mod tests {
         (dir, store, service)
     }
 
+    /// A manual full run of CORP with entries from `source`, recorded when it fails, as
+    /// `prepare_run` runs one from the directory.
+    async fn run_full(
+        service: &DirectoryService,
+        source: Scripted,
+        force: bool,
+        on_progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Prepared, SyncError> {
+        let run = service.prepare_from(
+            source,
+            "CORP",
+            Trigger::Manual,
+            Some(Mode::Full),
+            force,
+            on_progress,
+        );
+        service
+            .recording_failure("CORP", Trigger::Manual, run)
+            .await
+    }
+
     /// Commits a prepared run as the handlers do, then lets its run slot go.
     async fn commit(store: &Store, prepared: Prepared) {
         store.write(prepared.ops).await.unwrap();
@@ -654,15 +651,7 @@ mod tests {
         let (_dir, store, service) = service_with_corp().await;
         let t0 = "20260101000000Z";
         let first: Vec<RawEntry> = (1..=100).map(|n| entry(n, "old@example.com", t0)).collect();
-        let prepared = service
-            .prepare_run_from(
-                Scripted::new(first, None),
-                "CORP",
-                Trigger::Manual,
-                Some(Mode::Full),
-                false,
-                &|_, _| {},
-            )
+        let prepared = run_full(&service, Scripted::new(first, None), false, &|_, _| {})
             .await
             .unwrap();
         commit(&store, prepared).await;
@@ -685,16 +674,13 @@ mod tests {
         // The search fails when its tenth page is due: nine pages (90 users) arrived, and
         // a run that took them for the whole directory would disable the other ten.
         let pages = Mutex::new(Vec::new());
-        let failed = service
-            .prepare_run_from(
-                Scripted::new(now.clone(), Some(9)),
-                "CORP",
-                Trigger::Manual,
-                Some(Mode::Full),
-                true,
-                &|p, n| pages.lock().unwrap().push((p, n)),
-            )
-            .await;
+        let failed = run_full(
+            &service,
+            Scripted::new(now.clone(), Some(9)),
+            true,
+            &|p, n| pages.lock().unwrap().push((p, n)),
+        )
+        .await;
         let Err(err) = failed else {
             panic!("a failed fetch must fail the run")
         };
@@ -716,15 +702,7 @@ mod tests {
         assert!(service.progress("CORP").is_none());
 
         // The same directory read in full applies.
-        let prepared = service
-            .prepare_run_from(
-                Scripted::new(now, None),
-                "CORP",
-                Trigger::Manual,
-                Some(Mode::Full),
-                false,
-                &|_, _| {},
-            )
+        let prepared = run_full(&service, Scripted::new(now, None), false, &|_, _| {})
             .await
             .unwrap();
         let c = &prepared.plan.counts;
@@ -749,5 +727,31 @@ mod tests {
             (runs[0].added, runs[0].updated, runs[0].disabled),
             (1, 1, 2)
         );
+    }
+
+    /// A preview that fails is no run and leaves no record; a run that fails the same way
+    /// is recorded with the reason; one that never started (an unknown directory) is not.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failed_runs_are_recorded_and_failed_previews_are_not() {
+        let (_dir, store, service) = service_with_corp().await;
+        // Nothing listens on port 1: the connection is refused.
+        let preview = service
+            .prepare("CORP", Trigger::Preview, None, false, &|_, _| {})
+            .await;
+        assert!(matches!(preview, Err(SyncError::Ldap(_))));
+        assert!(store.sync_runs("CORP", 10).unwrap().is_empty());
+        let run = service
+            .prepare_run("CORP", Trigger::Manual, None, false, &|_, _| {})
+            .await;
+        assert!(matches!(run, Err(SyncError::Ldap(_))));
+        let runs = store.sync_runs("CORP", 10).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].trigger, "manual");
+        assert!(runs[0].error.is_some());
+        let unknown = service
+            .prepare_run("NOPE", Trigger::Manual, None, false, &|_, _| {})
+            .await;
+        assert!(matches!(unknown, Err(SyncError::NotFound(_))));
+        assert!(store.sync_runs("NOPE", 10).unwrap().is_empty());
     }
 }
