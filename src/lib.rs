@@ -18,6 +18,8 @@
 //! model         pure   records and statuses, Secret, UserRef, scopes (parsed DNs), CIDR,
 //!                      the operations catalogue, stored roles, names (NFC, look-alikes)
 //! audit         pure   typed audit events and tags, the SHA-256 hash chain
+//! policy        pure   user and computer policies: methods, factors, lockout, reply
+//!                      attributes, access hours (IANA zones), merge, assignment
 //! auth          pure   password hashes and their cost policy, the credential plan,
 //!                      the access decision (Accept / Reject(reason) / Challenge)
 //! tls           mixed  certs (pure x509 inspection), client (rustls configurations)
@@ -54,6 +56,7 @@ pub mod cli;
 pub mod config;
 pub mod directory;
 pub mod model;
+pub mod policy;
 pub mod radius;
 pub mod service;
 pub mod store;

@@ -1,0 +1,1 @@
+//! Access hours in a site's time zone.
