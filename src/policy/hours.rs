@@ -110,8 +110,9 @@ pub enum ItemError {
 impl Hours {
     /// Whether `at` is inside the hours in zone `tz`, and when that changes next.
     ///
-    /// Allocation-free: one offset lookup for `at`, then one transition lookup per offset
-    /// change in the next 8 days (usually none or one).
+    /// Allocation-free: one offset lookup for `at`, a scan of the week set, and one
+    /// transition lookup for each offset change met before the answer flips (usually one
+    /// lookup in all).
     #[must_use]
     pub fn check(&self, at: Timestamp, tz: &TimeZone) -> HoursCheck {
         let second = floor_second(at);
@@ -175,23 +176,17 @@ impl Hours {
         let horizon = second.saturating_add(HORIZON_SECONDS);
         let mut from = at;
         loop {
+            let local = second + offset;
+            let Some(minutes) = self.week.distance_to(week_minute(local), !open) else {
+                // Every minute of the week answers `open`, so no jump of the wall clock
+                // can change the answer.
+                return None;
+            };
+            let boundary = local - local.rem_euclid(60) + minutes as i64 * 60 - offset;
             // Transitions fall on whole seconds, so `as_second` loses nothing.
             let transition = tz.following(from).next().map(|t| t.timestamp().as_second());
-            let local = second + offset;
-            let boundary = self
-                .week
-                .distance_to(week_minute(local), !open)
-                .map(|minutes| local - local.rem_euclid(60) + minutes as i64 * 60 - offset);
-            match (boundary, transition) {
-                (Some(b), t) if t.is_none_or(|t| b < t) => {
-                    return if b <= horizon {
-                        Timestamp::from_second(b).ok()
-                    } else {
-                        None
-                    };
-                }
-                (_, None) => return None,
-                (_, Some(t)) => {
+            match transition {
+                Some(t) if t <= boundary => {
                     if t > horizon {
                         return None;
                     }
@@ -202,6 +197,8 @@ impl Hours {
                         return Some(from);
                     }
                 }
+                _ if boundary <= horizon => return Timestamp::from_second(boundary).ok(),
+                _ => return None,
             }
         }
     }
