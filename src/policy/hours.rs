@@ -37,8 +37,8 @@ use jiff::tz::TimeZone;
 /// and no real schedule comes near it.
 pub const MAX_ITEMS: usize = 64;
 
-/// How far ahead `closes_at`/`opens_at` look. A week plus a day, so that every weekly
-/// window is found even when the check falls just after its start day's opening.
+/// How far ahead `closes_at`/`opens_at` look. More than a week, so that the next opening
+/// of any weekly window is found even when a DST change puts it a little over 7 days away.
 const HORIZON_SECONDS: i64 = 8 * 86_400;
 
 const DAY_MINUTES: u16 = 1440;
@@ -48,7 +48,8 @@ const ALL_DAYS: u8 = 0x7f;
 const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// Access hours: a set of weekly windows in wall-clock time. See the module docs for the
-/// text form.
+/// text form; `FromStr` fails with an [`HoursError`] naming the bad item and part, and
+/// `Display` writes the items in their given order, joined by `, `.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hours {
     /// As written (normalised), so that `policy explain` can name the item that admitted
