@@ -21,8 +21,10 @@ pub mod code;
 pub mod crypto;
 pub mod dict;
 pub mod error;
+pub mod kind;
 pub mod layout;
 pub mod packet;
+pub mod vendors;
 pub mod verify;
 
 pub use attr::Vsa;
