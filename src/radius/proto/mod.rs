@@ -20,23 +20,33 @@ pub mod attr;
 pub mod code;
 pub mod crypto;
 pub mod dict;
+pub mod dictfile;
+pub mod dictionary;
 pub mod error;
 pub mod kind;
 pub mod layout;
 pub mod packet;
+pub mod reply;
+pub mod valuetext;
 pub mod vendors;
 pub mod verify;
 
 pub use attr::Vsa;
 pub use code::Code;
 pub use dict::{AttrDef, AttrKind};
-pub use error::{DecodeError, EncodeError, PasswordError};
+pub use dictionary::{AttrKey, Dictionary, VendorFormat};
+pub use error::{
+    AttrValueError, DecodeError, DictError, DictErrorKind, EncodeError, PasswordError,
+};
 pub use layout::{HEADER_LEN, MAX_PACKET_LEN};
 pub use packet::{Attributes, Packet, PacketView};
+pub use reply::{EncodedAttr, vlan};
 pub use verify::MaCheck;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod reply_tests;
 
 #[cfg(test)]
 mod test_util {
