@@ -361,7 +361,14 @@ fn check_name(name: &str, is_value: bool) -> Result<(), DictErrorKind> {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./+,".contains(&b))
-        && !(is_value && name.bytes().all(|b| b.is_ascii_digit()));
+        && if is_value {
+            !name.bytes().all(|b| b.is_ascii_digit())
+        } else {
+            // `Name+=v` and `Name-=v` must read as operators, not names.
+            name.bytes()
+                .last()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+        };
     if ok {
         Ok(())
     } else {
@@ -539,6 +546,8 @@ VALUE\tAcme-Level\t\tAdmin\t\t\t0x0f
         let level = AttrKey::vendor(99999, 2);
         assert_eq!(d.value_number(level, "admin"), Some(15));
         assert_eq!(d.value_name(level, 1), Some("Operator"));
+        // VALUE names may end as FreeRADIUS's do.
+        assert!(load("VALUE NAS-Port-Type ADSL2+ 99\nVALUE NAS-Port-Type All_ 98\n").is_ok());
     }
 
     #[test]
@@ -679,11 +688,15 @@ VALUE\tAcme-Level\t\tAdmin\t\t\t0x0f
             ),
             (
                 "ATTRIBUTE Bad:Name 200 string\n",
-                "site.dict:1: invalid name \"Bad:Name\": names are 1 to 128 letters, digits and - _ . / + , and VALUE names are not plain numbers",
+                "site.dict:1: invalid name \"Bad:Name\": names are 1 to 128 letters, digits and - _ . / + , other names end in a letter or digit, and VALUE names are not plain numbers",
+            ),
+            (
+                "ATTRIBUTE Plus+ 200 string\n",
+                "site.dict:1: invalid name \"Plus+\": names are 1 to 128 letters, digits and - _ . / + , other names end in a letter or digit, and VALUE names are not plain numbers",
             ),
             (
                 "VALUE Session-Timeout 56 1\n",
-                "site.dict:1: invalid name \"56\": names are 1 to 128 letters, digits and - _ . / + , and VALUE names are not plain numbers",
+                "site.dict:1: invalid name \"56\": names are 1 to 128 letters, digits and - _ . / + , other names end in a letter or digit, and VALUE names are not plain numbers",
             ),
             (
                 "VALUE Reply-Message Hi 1\n",

@@ -114,7 +114,7 @@ pub enum DictErrorKind {
     Usage { usage: &'static str },
     #[error(
         "invalid name {name:?}: names are 1 to 128 letters, digits and - _ . / + , \
-         and VALUE names are not plain numbers"
+         other names end in a letter or digit, and VALUE names are not plain numbers"
     )]
     BadName { name: String },
     #[error("{text:?} is not a number")]

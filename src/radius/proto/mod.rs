@@ -44,6 +44,8 @@ pub use reply::{EncodedAttr, vlan};
 pub use verify::MaCheck;
 
 #[cfg(test)]
+mod dictionary_proptests;
+#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod reply_tests;
