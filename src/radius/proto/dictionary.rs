@@ -466,6 +466,12 @@ mod tests {
     }
 
     #[test]
+    fn shareable_across_threads() {
+        fn is_send_sync<T: Send + Sync>() {}
+        is_send_sync::<Dictionary>();
+    }
+
+    #[test]
     fn debug_is_a_summary() {
         let text = format!("{:?}", Dictionary::new());
         assert!(

@@ -84,7 +84,7 @@ const fn value(vendor_id: u32, typ: u8, name: &'static str, value: u32) -> Value
     }
 }
 
-// Cisco (9): dictionary.cisco
+/// Cisco (Vendor-Id 9), as FreeRADIUS 3.2's `dictionary.cisco` defines it.
 pub static CISCO_ATTRIBUTES: &[VendorAttrDef] = &[
     attr(VENDOR_CISCO, 1, "Cisco-AVPair", Text),
     attr(VENDOR_CISCO, 2, "Cisco-NAS-Port", Text),
@@ -270,7 +270,7 @@ pub static CISCO_VALUES: &[ValueDef] = &[
     value(VENDOR_CISCO, 195, "VPN-Call-Redirect", 608),
 ];
 
-// Juniper (2636): dictionary.juniper
+/// Juniper (Vendor-Id 2636), as FreeRADIUS 3.2's `dictionary.juniper` defines it.
 pub static JUNIPER_ATTRIBUTES: &[VendorAttrDef] = &[
     attr(VENDOR_JUNIPER, 1, "Juniper-Local-User-Name", Text),
     attr(VENDOR_JUNIPER, 2, "Juniper-Allow-Commands", Text),
@@ -343,7 +343,7 @@ pub static JUNIPER_VALUES: &[ValueDef] = &[
     value(VENDOR_JUNIPER, 210, "Session-Active", 64),
 ];
 
-// Aruba (14823): dictionary.aruba
+/// Aruba (Vendor-Id 14823), as FreeRADIUS 3.2's `dictionary.aruba` defines it.
 pub static ARUBA_ATTRIBUTES: &[VendorAttrDef] = &[
     attr(VENDOR_ARUBA, 1, "Aruba-User-Role", Text),
     attr(VENDOR_ARUBA, 2, "Aruba-User-Vlan", Integer),
@@ -464,7 +464,7 @@ pub static ARUBA_VALUES: &[ValueDef] = &[
     value(VENDOR_ARUBA, 70, "Usage", 2),
 ];
 
-// Fortinet (12356): dictionary.fortinet
+/// Fortinet (Vendor-Id 12356), as FreeRADIUS 3.2's `dictionary.fortinet` defines it.
 pub static FORTINET_ATTRIBUTES: &[VendorAttrDef] = &[
     attr(VENDOR_FORTINET, 1, "Fortinet-Group-Name", Text),
     attr(VENDOR_FORTINET, 2, "Fortinet-Client-IP-Address", IpAddr),
@@ -542,7 +542,7 @@ pub static FORTINET_ATTRIBUTES: &[VendorAttrDef] = &[
 
 pub static FORTINET_VALUES: &[ValueDef] = &[];
 
-// PaloAlto (25461): dictionary.paloalto
+/// PaloAlto (Vendor-Id 25461), as FreeRADIUS 3.2's `dictionary.paloalto` defines it.
 pub static PALO_ALTO_ATTRIBUTES: &[VendorAttrDef] = &[
     attr(VENDOR_PALO_ALTO, 1, "PaloAlto-Admin-Role", Text),
     attr(VENDOR_PALO_ALTO, 2, "PaloAlto-Admin-Access-Domain", Text),
@@ -568,7 +568,7 @@ pub static PALO_ALTO_ATTRIBUTES: &[VendorAttrDef] = &[
 
 pub static PALO_ALTO_VALUES: &[ValueDef] = &[];
 
-// Microsoft (311): dictionary.microsoft
+/// Microsoft (Vendor-Id 311), as FreeRADIUS 3.2's `dictionary.microsoft` defines it.
 pub static MICROSOFT_ATTRIBUTES: &[VendorAttrDef] = &[
     attr(VENDOR_MICROSOFT, 1, "MS-CHAP-Response", String),
     attr(VENDOR_MICROSOFT, 2, "MS-CHAP-Error", Text),
@@ -716,7 +716,7 @@ pub static MICROSOFT_VALUES: &[ValueDef] = &[
     value(VENDOR_MICROSOFT, 57, "No-Data", 4),
 ];
 
-// Mikrotik (14988): dictionary.mikrotik
+/// Mikrotik (Vendor-Id 14988), as FreeRADIUS 3.2's `dictionary.mikrotik` defines it.
 pub static MIKROTIK_ATTRIBUTES: &[VendorAttrDef] = &[
     attr(VENDOR_MIKROTIK, 1, "Mikrotik-Recv-Limit", Integer),
     attr(VENDOR_MIKROTIK, 2, "Mikrotik-Xmit-Limit", Integer),
