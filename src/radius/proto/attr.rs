@@ -125,6 +125,14 @@ pub const MAX_TAG: u8 = 0x1F;
 
 /// Vendor-Id of Microsoft (RFC 2548).
 pub const VENDOR_MICROSOFT: u32 = 311;
+/// Vendor-Ids (IANA Private Enterprise Numbers) of the other built-in vendor
+/// dictionaries.
+pub const VENDOR_CISCO: u32 = 9;
+pub const VENDOR_JUNIPER: u32 = 2636;
+pub const VENDOR_ARUBA: u32 = 14823;
+pub const VENDOR_FORTINET: u32 = 12356;
+pub const VENDOR_PALO_ALTO: u32 = 25461;
+pub const VENDOR_MIKROTIK: u32 = 14988;
 
 pub fn as_string(value: &[u8]) -> Option<&str> {
     std::str::from_utf8(value).ok()

@@ -1,4 +1,7 @@
-//! RADIUS wire codec (RFC 2865, 2866, 2868, 2869, 3162, 3579, 5176).
+//! RADIUS wire codec (RFC 2865, 2866, 2868, 2869, 3162, 3579, 5176), and the
+//! dictionary that names attributes for reply policies: the built-in tables
+//! (`dict`, `vendors`), FreeRADIUS-format files (`dictfile`), and reply
+//! attributes as `Name=value` text (`reply`).
 //!
 //! Pure and self-contained: no I/O, no clock, no global state, and it uses
 //! only `super::` paths between its files because it is mounted at
@@ -15,26 +18,43 @@
 //! - Every response we encode, and every Access-Request/Status-Server,
 //!   carries a Message-Authenticator as its first attribute.
 //! - Authenticators and MACs received are compared in constant time.
+//! - A reply attribute given as text becomes octets only through
+//!   [`Dictionary::encode`], which refuses what a policy must never set and
+//!   values that do not fit; [`Dictionary::describe`] reads any octets back.
 
 pub mod attr;
 pub mod code;
 pub mod crypto;
 pub mod dict;
+pub mod dictfile;
+pub mod dictionary;
 pub mod error;
+pub mod kind;
 pub mod layout;
 pub mod packet;
+pub mod reply;
+pub mod valuetext;
+pub mod vendors;
 pub mod verify;
 
 pub use attr::Vsa;
 pub use code::Code;
 pub use dict::{AttrDef, AttrKind};
-pub use error::{DecodeError, EncodeError, PasswordError};
+pub use dictionary::{AttrKey, Dictionary, VendorFormat};
+pub use error::{
+    AttrValueError, DecodeError, DictError, DictErrorKind, EncodeError, PasswordError,
+};
 pub use layout::{HEADER_LEN, MAX_PACKET_LEN};
 pub use packet::{Attributes, Packet, PacketView};
+pub use reply::{EncodedAttr, vlan};
 pub use verify::MaCheck;
 
 #[cfg(test)]
+mod dictionary_proptests;
+#[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod reply_tests;
 
 #[cfg(test)]
 mod test_util {
