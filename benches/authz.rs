@@ -99,7 +99,7 @@ fn main() {
             }));
         }
         store.write(ops).await.unwrap();
-        let (_radius, ctx) = gatehouse::service::run::contexts(&config, store.clone(), vec![], gatehouse::time::system()).unwrap();
+        let (_radius, ctx) = gatehouse::service::run::contexts(&config, std::path::Path::new("bench.toml"), store.clone(), vec![], gatehouse::time::system()).unwrap();
         eprintln!("setup: {USERS} users, {} roles, {CHAINS} administrators in {:?}", CHAINS * DEPTH, t.elapsed());
 
         // Decision alone, as the dispatcher makes it.

@@ -46,6 +46,35 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+/// How computers are registered and kept (product §6).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Computers not seen for this many days are purged.
+    pub computer_retention_days: u32,
+    /// The same for computers with randomised (locally administered) MACs, which phones
+    /// change per network and per day.
+    pub randomized_computer_retention_days: u32,
+    /// Computers stored per site at most; past it requests are decided under the policy
+    /// the rules give, and nothing more is stored.
+    pub computers_per_site: u32,
+    /// New computers one RADIUS client may register per second (twice that in a burst).
+    pub computer_registrations_per_second: u32,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            computer_retention_days: 90,
+            randomized_computer_retention_days: 7,
+            computers_per_site: 100_000,
+            computer_registrations_per_second: 100,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -75,6 +104,9 @@ pub struct RadiusConfig {
     /// A request that waited longer than this (milliseconds) for a CPU thread is dropped
     /// unanswered: its NAS has retransmitted or given up.
     pub stale_request_ms: u64,
+    /// Further RADIUS dictionaries in FreeRADIUS format (every file of the directory),
+    /// for reply attributes by name.
+    pub dictionary_dir: Option<PathBuf>,
 }
 
 impl Default for RadiusConfig {
@@ -88,6 +120,7 @@ impl Default for RadiusConfig {
             default_client_rate_limit: 0,
             drain_seconds: 5,
             stale_request_ms: 3000,
+            dictionary_dir: None,
         }
     }
 }
@@ -233,7 +266,8 @@ impl Config {
         // Every number has a range an appliance can honour: a value past it would fail
         // (or panic) only once the daemon runs, so it is refused here by name.
         let r = &self.radius;
-        let bounds: [(&str, u64, u64, u64); 7] = [
+        let p = &self.policy;
+        let bounds: [(&str, u64, u64, u64); 11] = [
             ("radius.max_in_flight", as_u64(r.max_in_flight), 1, 1 << 20),
             (
                 "radius.duplicate_cache_entries",
@@ -256,6 +290,30 @@ impl Config {
             ("radius.drain_seconds", r.drain_seconds, 0, 300),
             ("radius.stale_request_ms", r.stale_request_ms, 100, 60_000),
             ("auth.hash_workers", as_u64(self.auth.hash_workers), 0, 256),
+            (
+                "policy.computer_retention_days",
+                u64::from(p.computer_retention_days),
+                1,
+                36_500,
+            ),
+            (
+                "policy.randomized_computer_retention_days",
+                u64::from(p.randomized_computer_retention_days),
+                1,
+                36_500,
+            ),
+            (
+                "policy.computers_per_site",
+                u64::from(p.computers_per_site),
+                0,
+                10_000_000,
+            ),
+            (
+                "policy.computer_registrations_per_second",
+                u64::from(p.computer_registrations_per_second),
+                0,
+                1_000_000,
+            ),
         ];
         for (key, value, min, max) in bounds {
             if !(min..=max).contains(&value) {

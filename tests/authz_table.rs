@@ -15,6 +15,9 @@ use common::inproc::Admin;
 use gatehouse::admin::command::{Command, Target};
 use gatehouse::admin::proto::{ErrorCode, Response};
 use gatehouse::model::operation::Operation;
+use gatehouse::policy::identity::IdentityKind;
+use gatehouse::store::WriteOp;
+use gatehouse::store::policy::{PolicyOp, Sighting};
 use serde_json::{Value, json};
 
 const TESTER: &str = "tester";
@@ -77,10 +80,44 @@ async fn fixtures(h: &mut Harness, ca_b64: &str) {
             "admin.add",
             json!({"name": "victim", "unix_user": "games", "role": "Victim"}),
         ),
+        ("user-policy.create", json!({"name": "up1"})),
+        ("user-policy.assign", json!({"name": "up1", "user": "u1"})),
+        ("computer-policy.create", json!({"name": "cp1"})),
+        (
+            "computer-rule.add",
+            json!({"name": "r1", "policy": "cp1", "site": "HQ"}),
+        ),
     ] {
         let _ = h.root(op, args).await;
     }
+    // Computers come from requests: one seen at HQ.
+    let default = h
+        .admin
+        .store
+        .computer_policies()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.builtin)
+        .unwrap()
+        .id;
+    h.admin
+        .store
+        .write(vec![WriteOp::Policy(PolicyOp::Sightings(vec![Sighting {
+            identity: COMPUTER.into(),
+            kind: IdentityKind::Mac,
+            randomized: false,
+            site: "HQ".into(),
+            policy_id: default,
+            rule_id: None,
+            client: "c1".into(),
+            address: None,
+            at: 1,
+        }]))])
+        .await
+        .unwrap();
 }
+
+const COMPUTER: &str = "00-10-A4-23-19-C0";
 
 /// A sample request for every command, on the fixtures above.
 fn samples(ca_b64: &str) -> Vec<(&'static str, Value)> {
@@ -190,6 +227,56 @@ fn samples(ca_b64: &str) -> Vec<(&'static str, Value)> {
         ),
         ("site.delete", json!({"name": "Branch"})),
         ("system.lockdown", json!({"on": true})),
+        ("user.unlock", json!({"user": "u1"})),
+        (
+            "user-policy.create",
+            json!({"name": "up-new", "vlan": 10, "lockout_threshold": 5}),
+        ),
+        (
+            "user-policy.edit",
+            json!({"name": "up1", "mode": "monitor"}),
+        ),
+        ("user-policy.list", json!({})),
+        ("user-policy.show", json!({"name": "up1"})),
+        ("user-policy.delete", json!({"name": "up1"})),
+        (
+            "user-policy.assign",
+            json!({"name": "up1", "user": "u1", "priority": 5}),
+        ),
+        ("user-policy.unassign", json!({"name": "up1", "user": "u1"})),
+        (
+            "computer-policy.create",
+            json!({"name": "cp-new", "hours": "Mon-Fri 07:00-19:00"}),
+        ),
+        ("computer-policy.edit", json!({"name": "cp1", "vlan": 20})),
+        ("computer-policy.list", json!({})),
+        ("computer-policy.show", json!({"name": "cp1"})),
+        ("computer-policy.delete", json!({"name": "cp1"})),
+        (
+            "computer-rule.add",
+            json!({"name": "r-new", "policy": "cp1", "site": "HQ"}),
+        ),
+        (
+            "computer-rule.edit",
+            json!({"name": "r1", "identity": "00-*"}),
+        ),
+        ("computer-rule.move", json!({"name": "r1", "position": 1})),
+        ("computer-rule.delete", json!({"name": "r1"})),
+        ("computer-rule.list", json!({})),
+        ("computer-rule.run", json!({"all": true, "dry_run": true})),
+        ("computer.list", json!({})),
+        ("computer.show", json!({"id": COMPUTER})),
+        (
+            "computer.edit",
+            json!({"id": COMPUTER, "description": "front desk"}),
+        ),
+        (
+            "computer.assign-policy",
+            json!({"id": COMPUTER, "policy": "cp1"}),
+        ),
+        ("computer.delete", json!({"id": COMPUTER})),
+        ("policy.explain", json!({"user": "u1", "client": "c1"})),
+        ("radius.trace", json!({"duration_secs": 0})),
     ]
 }
 
@@ -262,6 +349,16 @@ fn unreachable(target: &Target, sample: &Value, read: bool) -> Option<Unreachabl
             "Super Administrator",
             ErrorCode::PermissionDenied,
         )),
+        // Policies are appliance-wide: what confines them is the access level (case 4).
+        Target::Policy { .. } | Target::NewPolicy { .. } => None,
+        // Assigning to a user outside one's scope looks like assigning to nobody.
+        Target::Assignment { .. } | Target::Explanation { .. } => {
+            Some(scoped("*", "OTHER", ErrorCode::NotFound))
+        }
+        Target::ComputerRule(_) | Target::Computer(_) | Target::ComputerMove { .. } => {
+            Some(scoped("Branch", "*", ErrorCode::NotFound))
+        }
+        Target::NewComputerRule { .. } => Some(scoped("Branch", "*", ErrorCode::PermissionDenied)),
     }
 }
 
@@ -384,7 +481,13 @@ async fn every_command_times_every_kind_of_role() {
         // 4. Holding it only for its own objects, on root's object: refused.
         let owned_target = matches!(
             req.target,
-            Target::Client(_) | Target::User { .. } | Target::Directory(_) | Target::Site(_)
+            Target::Client(_)
+                | Target::User { .. }
+                | Target::Directory(_)
+                | Target::Site(_)
+                | Target::Policy { .. }
+                | Target::Assignment { .. }
+                | Target::ComputerRule(_)
         );
         if owned_target && !req.all_of.is_empty() {
             fixtures(&mut h, &ca_b64).await;

@@ -299,8 +299,14 @@ const PURE: &[(&str, &[&str])] = &[
     ),
     ("directory::plan", &["directory::map", "model", "time"]),
     ("tls::certs", &["model", "time"]),
-    ("admin::command", &["directory::map", "model", "time"]),
-    ("admin::authz", &["admin::command", "model", "time"]),
+    (
+        "admin::command",
+        &["directory::map", "model", "policy", "time"],
+    ),
+    (
+        "admin::authz",
+        &["admin::command", "model", "policy", "time"],
+    ),
     ("cli::render", &["admin::command", "model", "time"]),
 ];
 

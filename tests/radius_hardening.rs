@@ -724,9 +724,11 @@ fn f14_stale_requests_are_dropped_so_overload_recovers_at_once() {
         Code::AccessAccept
     );
 
-    // 8 sockets × 400 wrong-password requests, each with its own authenticator (and the
-    // sockets their own ports), so the duplicate cache absorbs none: ~3,200 in ~2 s,
-    // replies never read.
+    // 8 sockets × 400 requests for a user who does not exist, each with its own
+    // authenticator (and the sockets their own ports), so the duplicate cache absorbs
+    // none: ~3,200 in ~2 s, replies never read. Each costs the dummy argon2id
+    // verification, as a wrong password does; wrong passwords for carol herself would
+    // lock her out after ten and be rejected without any hash.
     const SOCKETS: usize = 8;
     const PER_SOCKET: usize = 400;
     const ROUNDS: usize = 40;
@@ -736,7 +738,7 @@ fn f14_stale_requests_are_dropped_so_overload_recovers_at_once() {
     let packets: Vec<Vec<Vec<u8>>> = (0..SOCKETS)
         .map(|_| {
             (0..PER_SOCKET)
-                .map(|i| access_request((i % 256) as u8, "carol", "wrong-password", true).0)
+                .map(|i| access_request((i % 256) as u8, "mallory", "wrong-password", true).0)
                 .collect()
         })
         .collect();

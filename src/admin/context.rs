@@ -280,6 +280,34 @@ impl Call<'_> {
 
     // What handlers may use of the daemon besides the scoped reader: never the store.
 
+    /// Live decision traces.
+    #[must_use]
+    pub fn tracer(&self) -> &crate::radius::trace::Tracer {
+        self.ctx.radius.tracer()
+    }
+
+    /// Whether a traced request lies in the caller's scope: its site, and the user it
+    /// named when it named one.
+    #[must_use]
+    pub fn in_trace_scope(
+        &self,
+        site: &str,
+        user: Option<&(String, String, Option<String>)>,
+    ) -> bool {
+        let rights = &self.permit.actor().rights;
+        rights.can_see_site(site)
+            && user.is_none_or(|(domain, _, ou)| {
+                crate::model::scope::in_user_scope(&rights.user_scope, domain, ou.as_deref())
+            })
+    }
+
+    /// The RADIUS dictionary (built in, and `[radius] dictionary_dir`), for reply
+    /// attributes given by name.
+    #[must_use]
+    pub fn dictionary(&self) -> &crate::radius::proto::Dictionary {
+        self.ctx.radius.dictionary()
+    }
+
     #[must_use]
     pub fn clock(&self) -> &dyn Clock {
         &*self.ctx.clock

@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 
 use super::authz::role::{self, RoleLookup as _};
 use super::authz::{Actor, RoleChange, RoleMap, TargetFacts};
-use super::command::{AdminRoleArgs, Command, RoleArgs, Target};
+use super::command::{AdminRoleArgs, Command, PolicyKind, RoleArgs, Target};
 use super::context::AdminContext;
 use super::handlers::AdminError;
 use crate::model::operation::Operation;
 use crate::model::role::{RoleDef, SUPER_ADMINISTRATOR};
 use crate::model::scope::{AccessLevel, ComputerScope, UserScope, canonical_dn};
 use crate::model::{ClientRecord, IpNet, SiteRecord, UserRecord, names};
+use crate::policy::assign::Subject;
 use crate::store::directory::DirectoryRecord;
 
 impl From<names::NameError> for AdminError {
@@ -150,7 +151,74 @@ pub fn target_facts(
         Target::Directory(name) => store
             .directory(name)?
             .map_or_else(TargetFacts::default, of_directory),
+        Target::Policy { kind, name } => match ctx.store().policy_owner(*kind, name)? {
+            Some(created_by) => TargetFacts {
+                exists: true,
+                created_by: Some(created_by),
+                ..TargetFacts::default()
+            },
+            None => TargetFacts::default(),
+        },
+        Target::Assignment { policy, subject } => {
+            let mut facts = match ctx.store().policy_owner(PolicyKind::User, policy)? {
+                Some(created_by) => TargetFacts {
+                    exists: true,
+                    created_by: Some(created_by),
+                    ..TargetFacts::default()
+                },
+                None => TargetFacts::default(),
+            };
+            if let Subject::User { domain, name } = subject
+                && let Some(u) = store.user(domain, name)?
+            {
+                facts.user_found = true;
+                facts.domain = Some(u.domain);
+                facts.ou_path = u.ou_path;
+            }
+            facts
+        }
+        Target::ComputerRule(name) => match store.computer_rule(name)? {
+            Some(r) => TargetFacts {
+                exists: true,
+                created_by: Some(r.created_by),
+                site: r.rule.site,
+                ..TargetFacts::default()
+            },
+            None => TargetFacts::default(),
+        },
+        Target::Computer(id) | Target::ComputerMove { id, .. } => {
+            match store.computer_named(id)? {
+                Some(c) => TargetFacts {
+                    exists: true,
+                    site: Some(c.site),
+                    ..TargetFacts::default()
+                },
+                None => TargetFacts::default(),
+            }
+        }
+        Target::Explanation {
+            domain,
+            name,
+            client,
+        } => {
+            let mut facts = TargetFacts::default();
+            if let Some(u) = store.user(domain, name)? {
+                facts.user_found = true;
+                facts.domain = Some(u.domain);
+                facts.ou_path = u.ou_path;
+            }
+            // The live client table: no secret is opened for this.
+            facts.client_site = ctx
+                .radius
+                .clients()
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(client))
+                .map(|c| c.site.clone());
+            facts
+        }
         Target::Appliance
+        | Target::NewPolicy { .. }
+        | Target::NewComputerRule { .. }
         | Target::Listing
         | Target::NewClient { .. }
         | Target::NewUsers { .. }
@@ -197,6 +265,7 @@ pub fn target_facts(
             places.dedup();
             facts.placements = places;
         }
+        Command::ComputerRuleEdit(a) if facts.exists => facts.new_site = a.site.clone(),
         Command::AdminSetRole(AdminRoleArgs { role, .. }) if facts.exists => {
             facts.assign = Some(assignable(role, roles)?);
         }

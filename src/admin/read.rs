@@ -10,10 +10,16 @@ use super::authz::{Actor, Permit, Rights, RoleMap};
 use super::context::AdminContext;
 use crate::audit::ChainedRecord;
 use crate::audit::chain::ChainBreak;
+use crate::model::ComputerScope;
 use crate::model::role::SUPER_ADMINISTRATOR;
 use crate::model::{AdminRecord, ClientRecord, IpNet, SiteRecord, UserRecord};
+use crate::policy::assign::Subject;
+use crate::policy::lockout::LockState;
+use crate::policy::stored::{ComputerRecord, PolicyKind, Stored, StoredAssignment, StoredRule};
+use crate::policy::{ComputerPolicy, UserPolicy};
+use crate::radius::policies::{Policies, PolicyLoadError, Snapshot};
 use crate::store::directory::{CertRecord, DirectoryRecord, SyncRunRecord};
-use crate::store::scoped::{AuditFilter, AuditScope};
+use crate::store::scoped::{AuditFilter, AuditScope, ComputerFilter};
 use crate::store::{Store, StoreError};
 
 pub struct Reader<'a> {
@@ -143,6 +149,135 @@ impl<'a> Reader<'a> {
     /// A store failure.
     pub fn user_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         self.store.user_counts_in(&self.rights().user_scope)
+    }
+
+    // --- policies, rules and computers ----------------------------------------------------
+    //
+    // Policies are appliance-wide: whoever may read them reads them all. What they are
+    // assigned to, and the rules and computers at sites, are cut to the scope.
+
+    /// # Errors
+    /// A store failure.
+    pub fn user_policies(&self) -> Result<Vec<Stored<UserPolicy>>, StoreError> {
+        self.store.user_policies()
+    }
+
+    /// # Errors
+    /// A store failure.
+    pub fn user_policy(&self, name: &str) -> Result<Option<Stored<UserPolicy>>, StoreError> {
+        self.store.policy(PolicyKind::User, name)
+    }
+
+    /// # Errors
+    /// A store failure.
+    pub fn computer_policies(&self) -> Result<Vec<Stored<ComputerPolicy>>, StoreError> {
+        self.store.computer_policies()
+    }
+
+    /// # Errors
+    /// A store failure.
+    pub fn computer_policy(
+        &self,
+        name: &str,
+    ) -> Result<Option<Stored<ComputerPolicy>>, StoreError> {
+        self.store.policy(PolicyKind::Computer, name)
+    }
+
+    /// User-policy assignments whose subject lies in the scope.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn assignments(&self) -> Result<Vec<StoredAssignment>, StoreError> {
+        let all = self.store.assignments()?;
+        if self.rights().user_scope == crate::model::UserScope::Everything {
+            return Ok(all);
+        }
+        let mut out = Vec::new();
+        for a in all {
+            let seen = match &a.subject {
+                Subject::User { domain, name } => self.user(domain, name)?.is_some(),
+                Subject::Group { domain, .. } | Subject::Domain { domain } => {
+                    self.rights().can_see_user(domain, None)
+                }
+                Subject::Ou { domain, ou } => self.rights().can_see_user(domain, Some(ou)),
+            };
+            if seen {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Computer rules for sites in scope (and, for a reader who sees every site, the rules
+    /// for every site).
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn computer_rules(&self) -> Result<Vec<StoredRule>, StoreError> {
+        let everything = self.rights().computer_scope == ComputerScope::Everything;
+        Ok(self
+            .store
+            .computer_rules()?
+            .into_iter()
+            .filter(|r| match &r.rule.site {
+                Some(site) => self.rights().can_see_site(site),
+                None => everything,
+            })
+            .collect())
+    }
+
+    /// Every rule in order, whatever the scope: a rule run applies the whole order (the
+    /// first match wins), to the computers in scope only.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn rule_order(&self) -> Result<Vec<StoredRule>, StoreError> {
+        self.store.computer_rules()
+    }
+
+    /// One page of computers in scope, and how many there are in all.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn computers(
+        &self,
+        filter: &ComputerFilter<'_>,
+    ) -> Result<(Vec<ComputerRecord>, u64), StoreError> {
+        self.store
+            .computers_in(&self.rights().computer_scope, filter)
+    }
+
+    /// # Errors
+    /// A store failure.
+    pub fn computer(&self, id: &str) -> Result<Option<ComputerRecord>, StoreError> {
+        Ok(self
+            .store
+            .computer_named(id)?
+            .filter(|c| self.rights().can_see_site(&c.site)))
+    }
+
+    /// A user's lockout state.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn lock_state(&self, user_id: i64) -> Result<LockState, StoreError> {
+        self.store.lock_state(user_id)
+    }
+
+    /// The policies as the request path holds them, for `policy explain` (whose target
+    /// was checked: the user and the client are in scope).
+    ///
+    /// # Errors
+    /// The policies could not be read.
+    pub fn policy_snapshot(&self) -> Result<Arc<Snapshot>, PolicyLoadError> {
+        self.ctx.radius.policies().snapshot()
+    }
+
+    /// The request path's computers and lockouts, for looking up (never registering)
+    /// the computer `policy explain` is asked about.
+    #[must_use]
+    pub fn policies(&self) -> &Policies {
+        self.ctx.radius.policies()
     }
 
     // --- directories and certificates -----------------------------------------------------

@@ -40,6 +40,8 @@ pub enum Outcome {
     Failed,
     Accept,
     Reject,
+    /// Accepted, but an enforced policy would have rejected it (monitor mode).
+    WouldDeny,
     Info,
 }
 
@@ -52,6 +54,7 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Accept => "accept",
             Outcome::Reject => "reject",
+            Outcome::WouldDeny => "would_deny",
             Outcome::Info => "info",
         }
     }

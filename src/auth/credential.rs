@@ -85,6 +85,8 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             last_login: None,
+            groups: Vec::new(),
+            group_keys: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 //! generic so that a reply never reveals whether the user exists).
 
 use crate::model::{UserRecord, UserStatus};
+use crate::policy::{Restriction, Verdict};
 
 /// One attribute of a reply, by RADIUS type: the decision knows attributes, not the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +41,8 @@ pub enum RejectReason {
     BadPassword,
     /// The user's directory could not be asked.
     DirectoryUnavailable,
+    /// An enforced policy restriction.
+    Policy(Restriction),
 }
 
 impl RejectReason {
@@ -54,6 +57,7 @@ impl RejectReason {
             RejectReason::Locked => "locked",
             RejectReason::BadPassword => "bad_password",
             RejectReason::DirectoryUnavailable => "directory_unavailable",
+            RejectReason::Policy(r) => r.code(),
         }
     }
 
@@ -68,6 +72,11 @@ impl RejectReason {
             RejectReason::Locked => "user locked",
             RejectReason::BadPassword => "wrong password",
             RejectReason::DirectoryUnavailable => "directory unavailable",
+            RejectReason::Policy(Restriction::OutsideHours) => "outside the access hours",
+            RejectReason::Policy(Restriction::MethodNotAllowed) => "method not allowed by policy",
+            RejectReason::Policy(Restriction::SecondFactorMissing) => {
+                "policy requires a second factor"
+            }
         }
     }
 }
@@ -91,11 +100,37 @@ pub enum Verified {
     Unavailable,
 }
 
-/// The decision for an identified user whose credential was checked. When a password was
-/// given it is always checked, for every outcome, so that all rejections cost the same
-/// (see `auth::credential`); the order here decides only which reason is recorded.
+/// What the policies say before the credential counts: a lockout, or the verdict of the
+/// constraints (product §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gate {
+    pub locked: bool,
+    pub verdict: Verdict,
+}
+
+impl Gate {
+    /// No lockout, nothing restricted.
+    pub const OPEN: Gate = Gate {
+        locked: false,
+        verdict: Verdict::Allow,
+    };
+
+    /// Whether the credential is worth checking for an existing, active user: a locked
+    /// user and an enforced restriction are rejected without it.
+    #[must_use]
+    pub fn admits_credential(self) -> bool {
+        !self.locked && !matches!(self.verdict, Verdict::Deny(_))
+    }
+}
+
+/// The decision for an identified user whose credential was checked (or, when the gate
+/// stops the user, was not). When a password was given to an unknown user it is checked
+/// all the same (see `auth::credential`), so that rejections of unknown users cost what a
+/// wrong password costs; the order here decides only which reason is recorded. Monitor
+/// mode's relaxations arrive as [`Verdict::WouldDeny`], which never rejects: wrong
+/// credentials, locked and unknown users are rejected whatever the mode.
 #[must_use]
-pub fn decide(who: Identified<'_>, has_password: bool, verified: Verified) -> Decision {
+pub fn decide(who: Identified<'_>, has_password: bool, gate: Gate, verified: Verified) -> Decision {
     // Without a password nothing was checked, whoever the user is: the same answer for
     // every name, so it tells nothing.
     if !has_password {
@@ -112,6 +147,12 @@ pub fn decide(who: Identified<'_>, has_password: bool, verified: Verified) -> De
         UserStatus::Disabled | UserStatus::Pending => {
             return Decision::Reject(RejectReason::Disabled);
         }
+    }
+    if gate.locked {
+        return Decision::Reject(RejectReason::Locked);
+    }
+    if let Verdict::Deny(restriction) = gate.verdict {
+        return Decision::Reject(RejectReason::Policy(restriction));
     }
     match verified {
         Verified::Valid => Decision::Accept(Vec::new()),
@@ -140,6 +181,8 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             last_login: None,
+            groups: Vec::new(),
+            group_keys: Vec::new(),
         }
     }
 
@@ -152,22 +195,39 @@ mod tests {
             Decision::Accept(_) => "accept",
             Decision::Challenge { .. } => "challenge",
         };
-        assert_eq!(r(decide(Identified::User(&active), true, Valid)), "accept");
         assert_eq!(
-            r(decide(Identified::User(&active), true, Invalid)),
+            r(decide(Identified::User(&active), true, Gate::OPEN, Valid)),
+            "accept"
+        );
+        assert_eq!(
+            r(decide(Identified::User(&active), true, Gate::OPEN, Invalid)),
             "bad_password"
         );
         assert_eq!(
-            r(decide(Identified::User(&active), true, Unavailable)),
+            r(decide(
+                Identified::User(&active),
+                true,
+                Gate::OPEN,
+                Unavailable
+            )),
             "directory_unavailable"
         );
         assert_eq!(
-            r(decide(Identified::User(&active), false, Valid)),
+            r(decide(Identified::User(&active), false, Gate::OPEN, Valid)),
             "no_password"
         );
-        assert_eq!(r(decide(Identified::Nobody, true, Valid)), "no_user");
-        assert_eq!(r(decide(Identified::Nobody, false, Invalid)), "no_password");
-        assert_eq!(r(decide(Identified::Ambiguous, true, Valid)), "ambiguous");
+        assert_eq!(
+            r(decide(Identified::Nobody, true, Gate::OPEN, Valid)),
+            "no_user"
+        );
+        assert_eq!(
+            r(decide(Identified::Nobody, false, Gate::OPEN, Invalid)),
+            "no_password"
+        );
+        assert_eq!(
+            r(decide(Identified::Ambiguous, true, Gate::OPEN, Valid)),
+            "ambiguous"
+        );
         for (status, code) in [
             (UserStatus::Disabled, "disabled"),
             (UserStatus::Pending, "disabled"),
@@ -175,9 +235,50 @@ mod tests {
         ] {
             // A valid credential does not open an inactive account.
             assert_eq!(
-                r(decide(Identified::User(&user(status)), true, Valid)),
+                r(decide(
+                    Identified::User(&user(status)),
+                    true,
+                    Gate::OPEN,
+                    Valid
+                )),
                 code
             );
         }
+        // The gate: a lockout and an enforced restriction reject whatever the password;
+        // a monitored one does not, and never opens a wrong password.
+        let locked = Gate {
+            locked: true,
+            verdict: Verdict::Allow,
+        };
+        assert_eq!(
+            r(decide(Identified::User(&active), true, locked, Valid)),
+            "locked"
+        );
+        let hours = Gate {
+            locked: false,
+            verdict: Verdict::Deny(Restriction::OutsideHours),
+        };
+        assert_eq!(
+            r(decide(Identified::User(&active), true, hours, Valid)),
+            "outside_hours"
+        );
+        let monitored = Gate {
+            locked: false,
+            verdict: Verdict::WouldDeny(Restriction::OutsideHours),
+        };
+        assert_eq!(
+            r(decide(Identified::User(&active), true, monitored, Valid)),
+            "accept"
+        );
+        assert_eq!(
+            r(decide(Identified::User(&active), true, monitored, Invalid)),
+            "bad_password"
+        );
+        assert_eq!(
+            r(decide(Identified::Nobody, true, monitored, Valid)),
+            "no_user"
+        );
+        assert!(!locked.admits_credential() && !hours.admits_credential());
+        assert!(monitored.admits_credential() && Gate::OPEN.admits_credential());
     }
 }

@@ -41,8 +41,12 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(cli.json, ErrorCode::InvalidArgument, &e.0),
     };
-    let mut show_progress = |p: &serde_json::Value| {
-        eprintln!("{}", render::progress(p));
+    let json = cli.json;
+    let mut show_progress = |p: &serde_json::Value| match p.get("trace") {
+        // A trace's events are its output, one JSON object per line with --json.
+        Some(t) if json => println!("{t}"),
+        Some(t) => print!("{}", render::trace(t)),
+        None => eprintln!("{}", render::progress(p)),
     };
     let result = AdminClient::connect(&cli.socket, cli.act_as.clone())
         .and_then(|mut c| c.send(&command, &mut show_progress));

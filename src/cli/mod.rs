@@ -2,6 +2,7 @@
 //! turning arguments into one admin request and its reply into text.
 
 pub mod input;
+pub mod policy;
 pub mod render;
 mod request;
 
@@ -69,6 +70,24 @@ pub enum Noun {
     /// Appliance-wide switches.
     #[command(subcommand)]
     System(SystemVerb),
+    /// User policies: methods, second factor, lockout, reply attributes, mode.
+    #[command(subcommand)]
+    UserPolicy(policy::UserPolicyVerb),
+    /// Computer policies: methods, second factor, access hours, reply attributes, mode.
+    #[command(subcommand)]
+    ComputerPolicy(policy::ComputerPolicyVerb),
+    /// Ordered rules that give new computers their policy.
+    #[command(subcommand)]
+    ComputerRule(policy::ComputerRuleVerb),
+    /// Computers seen in requests.
+    #[command(subcommand)]
+    Computer(policy::ComputerVerb),
+    /// How the policies decide.
+    #[command(subcommand)]
+    Policy(policy::PolicyVerb),
+    /// The RADIUS service, live.
+    #[command(subcommand)]
+    Radius(policy::RadiusVerb),
 }
 
 /// A role's own restriction; options left out mean "same as the parent".
@@ -467,6 +486,8 @@ pub enum UserVerb {
     Disable(UserName),
     /// Delete a user.
     Delete(UserName),
+    /// Clear a user's failed logins and lock (and an administrator's lock).
+    Unlock(UserName),
     /// Set a local user's password.
     SetPassword {
         #[command(flatten)]

@@ -18,6 +18,11 @@ const UNIX_TIMES: &[&str] = &[
     "not_before",
     "not_after",
     "last_full_at",
+    "at",
+    "first_seen",
+    "last_seen",
+    "last_hit",
+    "locked_until",
 ];
 
 /// Seconds since the epoch as local ISO 8601 (`2026-12-01T09:00:00+01:00`).
@@ -267,8 +272,193 @@ pub fn human(command: &Command, result: &Value) -> String {
         | Command::AdminRemove(_)
         | Command::SiteDelete(_)
         | Command::SystemLockdown(_) => fields(result),
+        Command::UserUnlock(_) => fields(&result["user"]),
+        Command::UserPolicyCreate(_) | Command::UserPolicyEdit(_) | Command::UserPolicyShow(_) => {
+            policy_fields(&result["user_policy"])
+        }
+        Command::ComputerPolicyCreate(_)
+        | Command::ComputerPolicyEdit(_)
+        | Command::ComputerPolicyShow(_) => policy_fields(&result["computer_policy"]),
+        Command::UserPolicyList(_) => table(
+            rows(result, "user_policies"),
+            &[
+                "name",
+                "methods",
+                "second_factor",
+                "lockout_threshold",
+                "reply",
+                "mode",
+                "assignments",
+                "created_by",
+            ],
+        ),
+        Command::ComputerPolicyList(_) => table(
+            rows(result, "computer_policies"),
+            &[
+                "name",
+                "methods",
+                "second_factor",
+                "hours",
+                "reply",
+                "mode",
+                "created_by",
+            ],
+        ),
+        Command::ComputerRuleAdd(_)
+        | Command::ComputerRuleEdit(_)
+        | Command::ComputerRuleMove(_)
+        | Command::ComputerRuleList(_) => table(
+            rows(result, "rules"),
+            &[
+                "position", "name", "policy", "site", "identity", "address", "client",
+            ],
+        ),
+        Command::ComputerRuleRun(_) => rule_run(result),
+        Command::ComputerList(_) => {
+            let computers = rows(result, "computers");
+            table(
+                computers,
+                &[
+                    "id",
+                    "identity",
+                    "kind",
+                    "site",
+                    "policy",
+                    "pinned",
+                    "rule",
+                    "last_seen",
+                ],
+            ) + &cut_note(result, computers.len(), "--offset")
+        }
+        Command::ComputerShow(_) | Command::ComputerEdit(_) | Command::ComputerAssignPolicy(_) => {
+            fields(&result["computer"])
+        }
+        Command::PolicyExplain(_) => explain(&result["explain"]),
+        Command::RadiusTrace(_) => {
+            let t = &result["trace_ended"];
+            format!(
+                "trace ended after {}s: {} request(s) shown, {} missed",
+                cell(&t["seconds"]),
+                cell(&t["requests"]),
+                cell(&t["missed"])
+            )
+        }
+        Command::UserPolicyDelete(_)
+        | Command::ComputerPolicyDelete(_)
+        | Command::UserPolicyAssign(_)
+        | Command::UserPolicyUnassign(_)
+        | Command::ComputerRuleDelete(_)
+        | Command::ComputerDelete(_) => fields(result),
     };
     format!("{}{body}", warnings(result))
+}
+
+/// A policy's fields, its counters and assignments spelled out.
+fn policy_fields(p: &Value) -> String {
+    let mut flat = p.clone();
+    if let Some(map) = flat.as_object_mut() {
+        if let Some(c) = map.remove("counters") {
+            map.insert("hits".into(), c["hits"].clone());
+            map.insert("would_deny".into(), c["would_deny"].clone());
+            map.insert("last_hit".into(), c["last_hit"].clone());
+        }
+        if let Some(list) = map.remove("assignments") {
+            let text: Vec<String> = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| {
+                    format!(
+                        "{} {} (priority {})",
+                        cell(&a["kind"]),
+                        cell(&a["subject"]),
+                        cell(&a["priority"])
+                    )
+                })
+                .collect();
+            map.insert("assignments".into(), Value::from(text));
+        }
+    }
+    fields(&flat)
+}
+
+/// The diff a rule run shows (and, without `--dry-run`, applied).
+fn rule_run(r: &Value) -> String {
+    let changes = rows(r, "changes");
+    let mut out = format!(
+        "{}: {} computer(s) examined, {} change(s), {} pinned computer(s) left alone\n",
+        if r["dry_run"] == true {
+            "dry run, nothing written"
+        } else {
+            "rules applied"
+        },
+        cell(&r["examined"]),
+        changes.len(),
+        cell(&r["pinned_left_alone"]),
+    );
+    for c in changes {
+        out.push_str(&format!(
+            "{} {}: {} -> {} (rule {})\n",
+            cell(&c["computer"]),
+            cell(&c["identity"]),
+            cell(&c["old"]),
+            cell(&c["new"]),
+            cell(&c["rule"]),
+        ));
+    }
+    out
+}
+
+/// `policy explain`: one line per step, then the decision and the reply.
+fn explain(e: &Value) -> String {
+    let mut out = format!(
+        "at {} (site {}, {})\n",
+        cell(&e["at"]),
+        cell(&e["site"]),
+        cell(&e["zone"])
+    );
+    for s in rows(e, "steps") {
+        out.push_str(&format!("{:16} {}", cell(&s["step"]), cell(&s["result"])));
+        if !s["detail"].is_null() {
+            out.push_str(&format!(" — {}", cell(&s["detail"])));
+        }
+        out.push('\n');
+    }
+    let d = &e["decision"];
+    out.push_str(&format!(
+        "decision         {} ({})\n",
+        cell(&d["outcome"]),
+        cell(&d["reason"])
+    ));
+    for a in rows(e, "reply") {
+        out.push_str(&format!("reply            {}\n", cell(a)));
+    }
+    out
+}
+
+/// One traced request, as `radius trace` prints it.
+#[must_use]
+pub fn trace(t: &Value) -> String {
+    let mut out = format!(
+        "{} {} from {} (site {}): {} ({})\n",
+        field("at", &t["at"]),
+        cell(&t["user_name"]),
+        cell(&t["client"]),
+        cell(&t["site"]),
+        cell(&t["outcome"]),
+        cell(&t["reason"]),
+    );
+    for s in rows(t, "steps") {
+        out.push_str(&format!("  {:16} {}", cell(&s["step"]), cell(&s["result"])));
+        if !s["detail"].is_null() {
+            out.push_str(&format!(" — {}", cell(&s["detail"])));
+        }
+        out.push('\n');
+    }
+    for a in rows(t, "reply") {
+        out.push_str(&format!("  reply            {}\n", cell(a)));
+    }
+    out
 }
 
 fn status(s: &Value) -> String {

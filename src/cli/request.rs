@@ -196,6 +196,7 @@ impl Noun {
                 UserVerb::Enable(u) => Command::UserEnable(u.arg()),
                 UserVerb::Disable(u) => Command::UserDisable(u.arg()),
                 UserVerb::Delete(u) => Command::UserDelete(u.arg()),
+                UserVerb::Unlock(u) => Command::UserUnlock(u.arg()),
                 UserVerb::SetPassword { user, .. } => Command::UserSetPassword(SetPasswordArgs {
                     user: user.qualified(),
                     password: Secret::from_text(&read_stdin_line("password")?),
@@ -348,6 +349,12 @@ impl Noun {
             Noun::System(SystemVerb::Lockdown { state }) => Command::SystemLockdown(LockdownArgs {
                 on: *state == OnOff::On,
             }),
+            Noun::UserPolicy(v) => v.to_command(),
+            Noun::ComputerPolicy(v) => v.to_command(),
+            Noun::ComputerRule(v) => v.to_command(),
+            Noun::Computer(v) => v.to_command(),
+            Noun::Policy(v) => v.to_command(),
+            Noun::Radius(v) => v.to_command()?,
         })
     }
 }

@@ -41,22 +41,7 @@ impl FromStr for Schedule {
         };
         let t = s.trim();
         if let Some(rest) = t.strip_prefix("every ") {
-            let rest = rest.trim();
-            let split = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .ok_or_else(|| err("missing unit (s, m, h or d)"))?;
-            let (num, unit) = rest.split_at(split);
-            let n: u64 = num.parse().map_err(|_| err("expected a number"))?;
-            let mult = match unit.trim() {
-                "s" => 1,
-                "m" => 60,
-                "h" => 3600,
-                "d" => 86_400,
-                _ => return Err(err("unit must be s, m, h or d")),
-            };
-            let seconds = n
-                .checked_mul(mult)
-                .ok_or_else(|| err("interval too long"))?;
+            let seconds = crate::model::duration::parse(rest).map_err(|r| err(&r))?;
             if seconds < MIN_INTERVAL {
                 return Err(err("interval must be at least 10s"));
             }

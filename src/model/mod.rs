@@ -4,6 +4,7 @@
 //! them (only `time` for the `UnixTime` of its records).
 
 pub mod cidr;
+pub mod duration;
 pub mod names;
 pub mod operation;
 pub mod records;

@@ -145,6 +145,10 @@ pub enum Family {
     Pending,
     Role,
     Site,
+    UserPolicy,
+    ComputerPolicy,
+    ComputerRule,
+    Computer,
 }
 
 impl Family {
@@ -153,13 +157,17 @@ impl Family {
         let id = op.id();
         match self {
             Family::RadiusClient => id.starts_with("radius.client."),
-            Family::User => id.starts_with("user.") && op != Operation::UserPolicyEdit,
+            Family::User => id.starts_with("user."),
             Family::Audit => id.starts_with("audit."),
             Family::Directory => id.starts_with("directory."),
             Family::Cert => id.starts_with("cert."),
             Family::Pending => id.starts_with("pending."),
             Family::Role => id.starts_with("role."),
             Family::Site => id.starts_with("site."),
+            Family::UserPolicy => id.starts_with("user-policy."),
+            Family::ComputerPolicy => id.starts_with("computer-policy."),
+            Family::ComputerRule => id.starts_with("computer-rule."),
+            Family::Computer => id.starts_with("computer."),
         }
     }
 }

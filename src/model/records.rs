@@ -70,6 +70,10 @@ pub struct UserRecord {
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
     pub last_login: Option<UnixTime>,
+    /// The DNs (or names) of the directory groups the user was in at the last sync.
+    pub groups: Vec<String>,
+    /// `groups` as policy assignments match them (`scope::group_key`).
+    pub group_keys: Vec<String>,
 }
 
 /// A user as an administrator or import creates it.

@@ -91,11 +91,22 @@ pub fn builtin_roles() -> Vec<RoleDef> {
             parent: sup.clone(),
             description: "Template: everything for the sites a derived role names (role create NAME --parent \"Site Administrator\" --computer-scope SITE --user-scope DOMAIN)"
                 .into(),
+            // Policies are appliance-wide objects: a site's administrator changes only
+            // the ones they made (and assigns any within the site's users).
             ops: Some(
                 Operation::ALL
                     .iter()
                     .filter(|o| !is_enterprise_wide(**o))
-                    .map(|o| (*o, AccessLevel::All))
+                    .map(|o| {
+                        let own = matches!(
+                            o,
+                            O::UserPolicyEdit
+                                | O::UserPolicyDelete
+                                | O::ComputerPolicyUpdate
+                                | O::ComputerPolicyDelete
+                        );
+                        (*o, if own { AccessLevel::Own } else { AccessLevel::All })
+                    })
                     .collect(),
             ),
             user_scope: None,

@@ -171,6 +171,41 @@ pub fn in_user_scope(scope: &UserScope, domain: &str, ou_path: Option<&str>) -> 
     }
 }
 
+/// The name an assignment matches for a group DN (`CN=VPN Users,OU=Groups,DC=corp` →
+/// `vpn users`), or the lower-cased text when it is not a DN.
+#[must_use]
+pub fn group_key(group: &str) -> String {
+    match canonical_dn(group) {
+        Some(dn) => {
+            let first = dn.split(',').next().unwrap_or_default();
+            let value = first.split_once('=').map_or(first, |(_, v)| v);
+            unescape(value)
+        }
+        None => group.trim().to_ascii_lowercase(),
+    }
+}
+
+/// A canonical DN value's `\xx` escapes undone.
+fn unescape(value: &str) -> String {
+    let mut bytes = Vec::with_capacity(value.len());
+    let mut rest = value.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'\\'
+            && let Some(hex) = tail.get(..2)
+            && let Some(byte) = std::str::from_utf8(hex)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            bytes.push(byte);
+            rest = tail.get(2..).unwrap_or_default();
+            continue;
+        }
+        bytes.push(b);
+        rest = tail;
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Whether `site` is inside `scope`.
 #[must_use]
 pub fn in_site_scope(scope: &ComputerScope, site: &str) -> bool {

@@ -11,6 +11,9 @@ use super::counters::{GlobalCounters, GlobalSnapshot};
 use super::dedup::DedupCache;
 use super::directories::Directories;
 use super::exec::Exec;
+use super::policies::{ComputerLimits, Policies};
+use super::proto::Dictionary;
+use super::trace::Tracer;
 use super::verifier::Verifier;
 use crate::store::Store;
 use crate::store::feed::{Table, Tables};
@@ -35,6 +38,7 @@ pub struct Limits {
     pub duplicate_entries: usize,
     /// CPU threads for password hashes; 0 = one per CPU.
     pub cpu_threads: usize,
+    pub computers: ComputerLimits,
 }
 
 #[derive(Debug)]
@@ -45,6 +49,9 @@ pub struct RadiusContext {
     pub(super) exec: Arc<Exec>,
     pub(super) verifier: Verifier,
     pub(super) directories: Arc<Directories>,
+    pub(super) policies: Arc<Policies>,
+    pub(super) tracer: Tracer,
+    dictionary: Arc<Dictionary>,
     settings: RwLock<Arc<Settings>>,
     pub(super) global: GlobalCounters,
     pub(super) clock: Arc<dyn Clock>,
@@ -67,6 +74,9 @@ impl RadiusContext {
             ),
             exec,
             directories,
+            policies: Arc::new(Policies::new(store.clone(), limits.computers)),
+            tracer: Tracer::default(),
+            dictionary: Arc::new(Dictionary::new()),
             store,
             settings: RwLock::new(Arc::new(settings)),
             global: GlobalCounters::default(),
@@ -121,6 +131,31 @@ impl RadiusContext {
     #[must_use]
     pub fn duplicate_cache_entries(&self) -> usize {
         self.dedup.len()
+    }
+
+    /// Policies, computers, lockouts and hit counters as the request path sees them.
+    #[must_use]
+    pub fn policies(&self) -> &Arc<Policies> {
+        &self.policies
+    }
+
+    /// The context with `dictionary` (the built-in one and the configured files) for
+    /// reply attributes given by name.
+    #[must_use]
+    pub fn with_dictionary(mut self, dictionary: Dictionary) -> Self {
+        self.dictionary = Arc::new(dictionary);
+        self
+    }
+
+    #[must_use]
+    pub fn dictionary(&self) -> &Dictionary {
+        &self.dictionary
+    }
+
+    /// Live decision traces.
+    #[must_use]
+    pub fn tracer(&self) -> &Tracer {
+        &self.tracer
     }
 
     /// The executor requests run on (transports hand their requests to it).

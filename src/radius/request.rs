@@ -266,6 +266,7 @@ mod tests {
                 duplicate_window: Duration::from_secs(30),
                 duplicate_entries: 1024,
                 cpu_threads: 1,
+                computers: crate::radius::policies::ComputerLimits::default(),
             },
             clock,
         )

@@ -22,6 +22,8 @@ use crate::admin::context::{AdminContext, AdminParts, IdentitySettings};
 use crate::admin::server as admin_server;
 use crate::config::{Config, ConfigError};
 use crate::radius::context::{Limits, RadiusContext, Settings};
+use crate::radius::policies::ComputerLimits;
+use crate::radius::proto::Dictionary;
 use crate::radius::request::Service;
 use crate::radius::udp::{self as radius_udp, Listener};
 use crate::store::Store;
@@ -59,6 +61,7 @@ pub fn build(config: Config, config_path: &Path) -> anyhow::Result<Built> {
         admin,
         store: _,
         log: _,
+        policy: _,
     } = &config;
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -148,6 +151,7 @@ pub fn preflight(config: &Config, config_path: &Path) -> anyhow::Result<Option<u
     };
     admin_server::check_socket_path(&config.admin.socket)
         .map_err(|e| config_err(config_path, "admin.socket", e))?;
+    load_dictionary(config, config_path)?;
     let me = super::os_identity::effective_uid();
     for (key, file) in [
         ("store.path", config.store_path()),
@@ -194,6 +198,76 @@ fn warn_if_exposed(store_path: &Path) {
     }
 }
 
+fn computer_limits(config: &Config) -> ComputerLimits {
+    ComputerLimits {
+        per_site: config.policy.computers_per_site,
+        per_client_per_second: config.policy.computer_registrations_per_second,
+    }
+}
+
+/// The built-in dictionary with every file of `[radius] dictionary_dir` loaded (in name
+/// order); a file that does not load stops start-up with its name and line.
+///
+/// # Errors
+/// The directory or a file cannot be read, or a file is not a dictionary.
+pub fn load_dictionary(config: &Config, config_path: &Path) -> anyhow::Result<Dictionary> {
+    let mut dictionary = Dictionary::new();
+    let Some(dir) = &config.radius.dictionary_dir else {
+        return Ok(dictionary);
+    };
+    let key = "radius.dictionary_dir";
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| config_err(config_path, key, format!("{}: {e}", dir.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| config_err(config_path, key, format!("{}: {e}", file.display())))?;
+        dictionary
+            .load(&file.display().to_string(), &text)
+            .map_err(|e| config_err(config_path, key, e))?;
+    }
+    Ok(dictionary)
+}
+
+/// Every 10 s the policy hit counters are written; every hour computers not seen within
+/// their retention are purged.
+async fn policy_upkeep(
+    radius: Arc<RadiusContext>,
+    store: Store,
+    policy: crate::config::PolicyConfig,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut hits = tokio::time::interval(Duration::from_secs(10));
+    let mut purge = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = hits.tick() => radius.policies().flush_hits().await,
+            _ = purge.tick() => {
+                let now = crate::time::now_unix();
+                let day = 86_400;
+                let op = crate::store::policy::PolicyOp::PurgeComputers {
+                    before: now - i64::from(policy.computer_retention_days) * day,
+                    randomized_before: now
+                        - i64::from(policy.randomized_computer_retention_days) * day,
+                };
+                match store.write(vec![crate::store::WriteOp::Policy(op)]).await {
+                    Ok(s) if s.rows > 0 => tracing::info!(purged = s.rows, "computers purged after their retention"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "computers not purged"),
+                }
+            }
+        }
+    }
+    // What was counted since the last tick.
+    radius.policies().flush_hits().await;
+}
+
 fn settings_of(config: &Config) -> Settings {
     Settings {
         rehash_on_login: config.auth.rehash_on_login,
@@ -209,6 +283,7 @@ fn settings_of(config: &Config) -> Settings {
 /// A store that cannot be read (roles, clients).
 pub fn contexts(
     config: &Config,
+    config_path: &Path,
     store: Store,
     listeners: Vec<(&'static str, std::net::SocketAddr)>,
     clock: Arc<dyn Clock>,
@@ -217,16 +292,20 @@ pub fn contexts(
         .set_appliance_site(&config.appliance.site)
         .context("appliance.site")?;
     let directories = Arc::new(DirectoryService::new(store.clone(), Arc::clone(&clock)));
-    let radius_ctx = Arc::new(RadiusContext::new(
-        store.clone(),
-        settings_of(config),
-        &Limits {
-            duplicate_window: Duration::from_secs(config.radius.duplicate_cache_seconds),
-            duplicate_entries: config.radius.duplicate_cache_entries,
-            cpu_threads: config.auth.hash_workers,
-        },
-        Arc::clone(&clock),
-    ));
+    let radius_ctx = Arc::new(
+        RadiusContext::new(
+            store.clone(),
+            settings_of(config),
+            &Limits {
+                duplicate_window: Duration::from_secs(config.radius.duplicate_cache_seconds),
+                duplicate_entries: config.radius.duplicate_cache_entries,
+                cpu_threads: config.auth.hash_workers,
+                computers: computer_limits(config),
+            },
+            Arc::clone(&clock),
+        )
+        .with_dictionary(load_dictionary(config, config_path)?),
+    );
     let admin_ctx = Arc::new(AdminContext::new(AdminParts {
         store: store.clone(),
         sync: directories,
@@ -266,6 +345,7 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
         .collect();
     let (radius_ctx, admin_ctx) = contexts(
         &config,
+        &config_path,
         store.clone(),
         listener_addrs.clone(),
         crate::time::system(),
@@ -290,6 +370,12 @@ pub async fn run(built: Built, log: LogHandle) -> anyhow::Result<()> {
         Arc::clone(&admin_ctx),
         shutdown_rx.clone(),
         config.admin.socket.clone(),
+    ));
+    tasks.spawn(policy_upkeep(
+        Arc::clone(&radius_ctx),
+        store.clone(),
+        config.policy.clone(),
+        shutdown_rx.clone(),
     ));
     tasks.spawn(crate::sync::scheduler::run(
         Arc::clone(&directories),
@@ -385,6 +471,7 @@ fn reload(
         tracing::error!(error = %e, "log level not changed");
     }
     radius.set_settings(settings_of(&new));
+    radius.policies().set_limits(computer_limits(&new));
     admin.set_identity(IdentitySettings {
         root_is_super_admin: new.admin.root_is_super_admin,
     });

@@ -216,6 +216,7 @@ fn outcome_code(outcome: Outcome) -> u8 {
         Outcome::Accept => 3,
         Outcome::Reject => 4,
         Outcome::Info => 5,
+        Outcome::WouldDeny => 6,
     }
 }
 
@@ -227,6 +228,7 @@ fn outcome_of(code: u8) -> Option<Outcome> {
         3 => Some(Outcome::Accept),
         4 => Some(Outcome::Reject),
         5 => Some(Outcome::Info),
+        6 => Some(Outcome::WouldDeny),
         _ => None,
     }
 }

@@ -21,9 +21,15 @@ pub enum Table {
     Certs,
     /// Appliance-wide switches (lockdown).
     Settings,
+    /// User and computer policies, assignments and rules.
+    Policies,
+    /// Computers, as administrators change them (not as requests register them).
+    Computers,
+    /// Lockout counts, as administrators clear them.
+    Lockouts,
 }
 
-const TABLES: usize = 8;
+const TABLES: usize = 11;
 
 impl Table {
     const fn index(self) -> usize {
@@ -36,6 +42,9 @@ impl Table {
             Table::Directories => 5,
             Table::Certs => 6,
             Table::Settings => 7,
+            Table::Policies => 8,
+            Table::Computers => 9,
+            Table::Lockouts => 10,
         }
     }
 }

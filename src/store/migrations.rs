@@ -185,6 +185,85 @@ const MIGRATIONS: &[&str] = &[
     r"
     CREATE INDEX user_name ON user (name);
     ",
+    // 6: policies per site: user policies and their assignments, computer policies,
+    // assignment rules, computers, and lockout counts. Hit counters live beside what they
+    // count; the request path adds to them in batches.
+    r"
+    CREATE TABLE user_policy (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        def TEXT NOT NULL,
+        builtin INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        hits INTEGER NOT NULL DEFAULT 0,
+        would_deny INTEGER NOT NULL DEFAULT 0,
+        last_hit INTEGER
+    );
+    CREATE TABLE user_policy_assignment (
+        id INTEGER PRIMARY KEY,
+        policy_id INTEGER NOT NULL REFERENCES user_policy (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        domain TEXT NOT NULL COLLATE NOCASE,
+        subject TEXT NOT NULL COLLATE NOCASE,
+        priority INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (policy_id, kind, domain, subject)
+    );
+    CREATE TABLE computer_policy (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        def TEXT NOT NULL,
+        builtin INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        hits INTEGER NOT NULL DEFAULT 0,
+        would_deny INTEGER NOT NULL DEFAULT 0,
+        last_hit INTEGER
+    );
+    CREATE TABLE computer_rule (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        position INTEGER NOT NULL,
+        policy_id INTEGER NOT NULL REFERENCES computer_policy (id),
+        site TEXT COLLATE NOCASE,
+        identity TEXT,
+        address TEXT,
+        client TEXT COLLATE NOCASE,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        hits INTEGER NOT NULL DEFAULT 0,
+        last_hit INTEGER
+    );
+    CREATE TABLE computer (
+        id INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        randomized INTEGER NOT NULL,
+        site TEXT NOT NULL COLLATE NOCASE,
+        policy_id INTEGER NOT NULL REFERENCES computer_policy (id),
+        pinned INTEGER NOT NULL DEFAULT 0,
+        rule_id INTEGER REFERENCES computer_rule (id) ON DELETE SET NULL,
+        client TEXT,
+        address TEXT,
+        description TEXT,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    );
+    CREATE INDEX computer_site ON computer (site);
+    CREATE INDEX computer_policy_id ON computer (policy_id);
+    CREATE INDEX computer_last_seen ON computer (last_seen);
+    CREATE TABLE lockout (
+        user_id INTEGER PRIMARY KEY REFERENCES user (id) ON DELETE CASCADE,
+        failures INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        locked_until INTEGER
+    );
+    ",
 ];
 
 /// Data a migration cannot express in SQL, run in the same transaction right after the
@@ -194,6 +273,11 @@ fn after(version: usize, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreErro
         backfill_ou_keys(tx)?;
         backfill_name_keys(tx)?;
         backfill_audit_tags(tx)?;
+        refresh_site_template(tx)?;
+    }
+    if version == 6 {
+        super::policy::seed_defaults(tx)?;
+        // The template now holds policy changes at `own` level.
         refresh_site_template(tx)?;
     }
     Ok(())

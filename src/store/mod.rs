@@ -11,6 +11,7 @@ mod audit_stage;
 pub mod directory;
 pub mod feed;
 pub mod migrations;
+pub mod policy;
 pub mod scoped;
 pub mod secrets;
 mod user_cache;
@@ -583,7 +584,7 @@ fn client_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ClientRecord, Vec<u8>)
 macro_rules! user_select {
     () => {
         "SELECT id, domain, name, dn, ou_path, display_name, email, status,
-    password_hash, created_by, created_at, updated_at, last_login, ou_key FROM user"
+    password_hash, created_by, created_at, updated_at, last_login, ou_key, groups FROM user"
     };
 }
 
@@ -593,6 +594,10 @@ const USER_BY_NAME: &str = concat!(user_select!(), " WHERE domain = ?1 AND name 
 
 pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     let status: String = r.get(7)?;
+    let groups: Vec<String> = r
+        .get::<_, Option<String>>(14)?
+        .and_then(|g| serde_json::from_str(&g).ok())
+        .unwrap_or_default();
     Ok(UserRecord {
         id: r.get(0)?,
         domain: r.get(1)?,
@@ -609,6 +614,11 @@ pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
         updated_at: r.get(11)?,
         last_login: r.get(12)?,
         ou_key: r.get(13)?,
+        group_keys: groups
+            .iter()
+            .map(|g| crate::model::scope::group_key(g))
+            .collect(),
+        groups,
     })
 }
 

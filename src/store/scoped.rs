@@ -11,6 +11,7 @@ use super::{
 use crate::audit::ChainedRecord;
 use crate::model::scope::canonical_dn;
 use crate::model::{ClientRecord, ComputerScope, SiteRecord, UserRecord, UserScope};
+use crate::policy::stored::ComputerRecord;
 
 /// A WHERE fragment and the values its placeholders take, built from a scope.
 #[derive(Debug, Default)]
@@ -181,6 +182,17 @@ pub struct AuditScope<'a> {
     pub sites: &'a ComputerScope,
 }
 
+/// Which computers a listing wants, besides the scope.
+#[derive(Debug, Clone, Copy)]
+pub struct ComputerFilter<'a> {
+    pub site: Option<&'a str>,
+    pub policy: Option<&'a str>,
+    /// Only these ids.
+    pub ids: Option<&'a [i64]>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
 fn text(v: &str) -> SqlValue {
     SqlValue::Text(v.to_string())
 }
@@ -284,6 +296,61 @@ impl Store {
         q.condition(&user_condition("name", "NULL", scope, true))
             .push(" ORDER BY name");
         q.rows(self, |r| r.get(0))
+    }
+
+    /// Computers at sites inside `sites`, optionally of one site and one policy, by id:
+    /// one page, and how many there are in all.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn computers_in(
+        &self,
+        sites: &ComputerScope,
+        filter: &ComputerFilter<'_>,
+    ) -> Result<(Vec<ComputerRecord>, u64), StoreError> {
+        let cond = |q: &mut Query| {
+            q.push(" WHERE ")
+                .condition(&site_condition("c.site", sites));
+            if let Some(site) = filter.site {
+                q.push(" AND c.site = ")
+                    .value(text(site))
+                    .push(" COLLATE NOCASE");
+            }
+            if let Some(policy) = filter.policy {
+                q.push(" AND p.name = ")
+                    .value(text(policy))
+                    .push(" COLLATE NOCASE");
+            }
+            if let Some(ids) = filter.ids {
+                let marks: Vec<String> = ids
+                    .iter()
+                    .map(|id| {
+                        q.args.push(SqlValue::Integer(*id));
+                        format!("?{}", q.args.len())
+                    })
+                    .collect();
+                q.push(&format!(" AND c.id IN ({})", marks.join(", ")));
+            }
+        };
+        let mut count = Query::new(
+            "SELECT count(*) FROM computer c JOIN computer_policy p ON p.id = c.policy_id",
+        );
+        cond(&mut count);
+        let total: i64 = count
+            .rows(self, |r| r.get(0))?
+            .first()
+            .copied()
+            .unwrap_or(0);
+        let mut q = Query::new(super::policy::COMPUTER_SELECT);
+        cond(&mut q);
+        q.push(" ORDER BY c.id LIMIT ")
+            .value(SqlValue::Integer(i64::from(filter.limit)))
+            .push(" OFFSET ")
+            .value(SqlValue::Integer(i64::from(filter.offset)));
+        Ok((
+            q.rows(self, super::policy::computer_row)?,
+            u64::try_from(total).unwrap_or(0),
+        ))
     }
 
     /// Audit records, newest first, matching `filter` and, for a scoped reader, inside

@@ -97,6 +97,7 @@ pub enum WriteOp {
     Audit(AuditEvent),
     Directory(super::directory::DirectoryOp),
     Admin(super::admin::AdminOp),
+    Policy(super::policy::PolicyOp),
 }
 
 impl WriteOp {
@@ -105,6 +106,7 @@ impl WriteOp {
     fn tables(&self) -> Tables {
         use super::admin::AdminOp as A;
         use super::directory::DirectoryOp as D;
+        use super::policy::PolicyOp as P;
         match self {
             WriteOp::AddUsers { .. }
             | WriteOp::UpdateUser { .. }
@@ -139,6 +141,29 @@ impl WriteOp {
                 | A::RemoveAdmin { .. } => Tables::of(&[Table::Admins]),
                 A::PutSite { .. } | A::DeleteSite { .. } => Tables::of(&[Table::Sites]),
                 A::SetLockdown(_) => Tables::of(&[Table::Settings]),
+            },
+            // Sightings, failures and hit counts are written through by the request path
+            // that made them: its caches already hold them, and a flood of new computers
+            // must not make every request rebuild a table.
+            WriteOp::Policy(op) => match op {
+                P::PutPolicy { .. }
+                | P::DeletePolicy { .. }
+                | P::Assign { .. }
+                | P::Unassign { .. }
+                | P::AddRule { .. }
+                | P::EditRule { .. }
+                | P::MoveRule { .. }
+                | P::DeleteRule { .. } => Tables::of(&[Table::Policies]),
+                P::EditComputer { .. }
+                | P::AssignComputer { .. }
+                | P::ApplyRuleRun { .. }
+                | P::DeleteComputer { .. }
+                | P::PurgeComputers { .. } => Tables::of(&[Table::Computers]),
+                P::Unlock { .. } => Tables::of(&[Table::Lockouts, Table::Users]),
+                P::Sightings(_)
+                | P::RecordFailure { .. }
+                | P::ClearFailures { .. }
+                | P::AddHits(_) => Tables::NONE,
             },
         }
     }
@@ -951,6 +976,7 @@ fn apply(
         }
         WriteOp::Directory(op) => super::directory::apply(tx, sealer, op),
         WriteOp::Admin(op) => super::admin::apply(tx, op),
+        WriteOp::Policy(op) => super::policy::apply(tx, op),
         WriteOp::Audit(event) => {
             let mut stmt = tx.prepare_cached(audit_insert_one())?;
             bind_audit_row(&mut stmt, 0, head, event.fields())?;

@@ -36,6 +36,7 @@ impl Admin {
         let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
         let (_radius, ctx) = gatehouse::service::run::contexts(
             &config,
+            Path::new("t.toml"),
             store.clone(),
             vec![],
             gatehouse::time::system(),

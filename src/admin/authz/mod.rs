@@ -17,6 +17,7 @@ use super::command::{Command, Requirement, Target};
 use crate::model::operation::{Family, Operation};
 use crate::model::role::{RoleDef, StoredRole};
 use crate::model::scope::{AccessLevel, ComputerScope, UserScope, in_site_scope, in_user_scope};
+use crate::policy::assign::Subject;
 
 /// Roles by lower-cased name, as stored.
 pub type RoleMap = HashMap<String, StoredRole>;
@@ -102,6 +103,13 @@ pub struct TargetFacts {
     /// For a client placed inside other clients' networks (`--allow-overlap`): their
     /// sites. Someone who cannot see one of them may not nest an address in it.
     pub nested_in_sites: Vec<String>,
+    /// For a policy assignment to a user, and `policy explain`: whether the user exists
+    /// (`domain` and `ou_path` then say where).
+    pub user_found: bool,
+    /// For `policy explain`: the client's site, when the client exists.
+    pub client_site: Option<String>,
+    /// For a computer rule edited to another site.
+    pub new_site: Option<String>,
 }
 
 /// What holds for every command at the moment of deciding.
@@ -345,6 +353,89 @@ fn check(
                 })
             }
         }
+        Target::Policy { kind, name } => {
+            if !facts.exists {
+                return Err(Denied::NotFound {
+                    what: format!("{} {name}", kind.noun()),
+                });
+            }
+            check_owner(actor, own_only, facts)
+        }
+        Target::NewPolicy { .. } => Ok(()),
+        Target::Assignment { policy, subject } => {
+            if !facts.exists {
+                return Err(Denied::NotFound {
+                    what: format!("user policy {policy}"),
+                });
+            }
+            check_subject(rights, subject, facts)?;
+            check_owner(actor, own_only, facts)
+        }
+        Target::ComputerRule(name) => {
+            let what = format!("computer rule {name}");
+            if !facts.exists {
+                return Err(Denied::NotFound { what });
+            }
+            if !sees_sites(rights, facts.site.as_deref()) {
+                return Err(Denied::OutOfScope { what });
+            }
+            if let Some(site) = &facts.new_site
+                && !rights.can_see_site(site)
+            {
+                return Err(Denied::CreateOutOfScope {
+                    why: format!("site {site}"),
+                });
+            }
+            check_owner(actor, own_only, facts)
+        }
+        Target::NewComputerRule { site } => {
+            if sees_sites(rights, site.as_deref()) {
+                Ok(())
+            } else {
+                Err(Denied::CreateOutOfScope {
+                    why: site.as_ref().map_or_else(
+                        || "a rule for every site; name a --site within your scope".into(),
+                        |s| format!("site {s}"),
+                    ),
+                })
+            }
+        }
+        Target::Computer(id) | Target::ComputerMove { id, .. } => {
+            let what = format!("computer {id}");
+            if !facts.exists {
+                return Err(Denied::NotFound { what });
+            }
+            if !rights.can_see_site(facts.site.as_deref().unwrap_or_default()) {
+                return Err(Denied::OutOfScope { what });
+            }
+            if let Target::ComputerMove { site, .. } = &req.target
+                && !rights.can_see_site(site)
+            {
+                return Err(Denied::CreateOutOfScope {
+                    why: format!("site {site}"),
+                });
+            }
+            check_owner(actor, own_only, facts)
+        }
+        Target::Explanation {
+            domain,
+            name,
+            client,
+        } => {
+            let user = format!("user {domain}\\{name}");
+            if !facts.user_found {
+                return Err(Denied::NotFound { what: user });
+            }
+            if !rights.can_see_user(domain, facts.ou_path.as_deref()) {
+                return Err(Denied::OutOfScope { what: user });
+            }
+            let what = format!("client {client}");
+            match &facts.client_site {
+                None => Err(Denied::NotFound { what }),
+                Some(site) if !rights.can_see_site(site) => Err(Denied::OutOfScope { what }),
+                Some(_) => Ok(()),
+            }
+        }
         Target::PlacedUsers => match facts
             .placements
             .iter()
@@ -358,6 +449,46 @@ fn check(
             }),
             None => Ok(()),
         },
+    }
+}
+
+/// Whether the caller sees `site`, or — for what applies to every site (`None`) — all
+/// of them.
+fn sees_sites(rights: &Rights, site: Option<&str>) -> bool {
+    match site {
+        Some(s) => rights.can_see_site(s),
+        None => rights.computer_scope == ComputerScope::Everything,
+    }
+}
+
+/// What a user-policy assignment names lies in the caller's user scope: a user that
+/// exists there, a group or domain the caller sees whole, an OU inside the scope.
+/// Anything else is answered as not found.
+fn check_subject(rights: &Rights, subject: &Subject, facts: &TargetFacts) -> Result<(), Denied> {
+    let (seen, what) = match subject {
+        Subject::User { domain, name } => (
+            facts.user_found && rights.can_see_user(domain, facts.ou_path.as_deref()),
+            format!("user {domain}\\{name}"),
+        ),
+        Subject::Group { domain, group } => (
+            rights.can_see_user(domain, None),
+            format!("group {domain}\\{group}"),
+        ),
+        Subject::Ou { domain, ou } => (
+            rights.can_see_user(domain, Some(ou)),
+            format!("OU {ou} of {domain}"),
+        ),
+        Subject::Domain { domain } => (
+            rights.can_see_user(domain, None),
+            format!("domain {domain}"),
+        ),
+    };
+    if seen {
+        Ok(())
+    } else if matches!(subject, Subject::User { .. }) && !facts.user_found {
+        Err(Denied::NotFound { what })
+    } else {
+        Err(Denied::OutOfScope { what })
     }
 }
 

@@ -5,8 +5,11 @@
 mod audit;
 mod cert;
 mod client;
+mod computer;
 mod directory;
+mod explain;
 pub(crate) mod pending;
+mod policy;
 mod role;
 mod site;
 mod status;
@@ -14,7 +17,7 @@ mod user;
 
 use serde_json::Value;
 
-use super::command::Command;
+use super::command::{Command, PolicyKind};
 use super::context::Call;
 use super::proto::ErrorCode;
 use crate::store::StoreError;
@@ -167,5 +170,33 @@ pub(super) async fn run(command: Command, call: &Call<'_>) -> HandlerResult {
         Command::SiteEdit(a) => site::edit(call, a).await,
         Command::SiteDelete(a) => site::delete(call, &a.name).await,
         Command::SystemLockdown(a) => site::lockdown(call, a.on).await,
+        Command::UserUnlock(a) => user::unlock(call, &a.user).await,
+        Command::UserPolicyCreate(a) => policy::save_user(call, a, true).await,
+        Command::UserPolicyEdit(a) => policy::save_user(call, a, false).await,
+        Command::UserPolicyList(_) => policy::list_user(call),
+        Command::UserPolicyShow(a) => policy::show_user(call, &a.name),
+        Command::UserPolicyDelete(a) => policy::delete(call, PolicyKind::User, &a.name).await,
+        Command::UserPolicyAssign(a) => policy::assign(call, a, true).await,
+        Command::UserPolicyUnassign(a) => policy::assign(call, a, false).await,
+        Command::ComputerPolicyCreate(a) => policy::save_computer(call, a, true).await,
+        Command::ComputerPolicyEdit(a) => policy::save_computer(call, a, false).await,
+        Command::ComputerPolicyList(_) => policy::list_computer(call),
+        Command::ComputerPolicyShow(a) => policy::show_computer(call, &a.name),
+        Command::ComputerPolicyDelete(a) => {
+            policy::delete(call, PolicyKind::Computer, &a.name).await
+        }
+        Command::ComputerRuleAdd(a) => computer::rule_add(call, a).await,
+        Command::ComputerRuleEdit(a) => computer::rule_edit(call, a).await,
+        Command::ComputerRuleMove(a) => computer::rule_move(call, a).await,
+        Command::ComputerRuleDelete(a) => computer::rule_delete(call, &a.name).await,
+        Command::ComputerRuleList(_) => computer::rule_list(call),
+        Command::ComputerRuleRun(a) => computer::rule_run(call, a).await,
+        Command::ComputerList(a) => computer::list(call, &a),
+        Command::ComputerShow(a) => computer::show(call, &a.id),
+        Command::ComputerEdit(a) => computer::edit(call, a).await,
+        Command::ComputerAssignPolicy(a) => computer::assign_policy(call, a).await,
+        Command::ComputerDelete(a) => computer::delete(call, &a.id).await,
+        Command::PolicyExplain(a) => explain::explain(call, &a),
+        Command::RadiusTrace(a) => explain::trace(call, &a).await,
     }
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::HandlerResult;
 use crate::admin::context::Call;
 use crate::model::IpNet;
+use crate::model::operation::Family;
 
 pub(super) fn status(call: &Call<'_>) -> HandlerResult {
     let read = call.read();
@@ -60,6 +61,32 @@ pub(super) fn status(call: &Call<'_>) -> HandlerResult {
         "administrator": {"name": call.actor_name(), "role": rights.role},
         "warnings": warnings,
     });
+    // Hit counters as last written (the request path writes them every 10 s).
+    let counters = |name: &str, h: crate::policy::stored::Hits| json!({"name": name, "hits": h.hits, "would_deny": h.would_deny, "last_hit": h.last_hit});
+    if rights.can_read(Family::UserPolicy) {
+        out["policies"]["user"] = json!(
+            read.user_policies()?
+                .iter()
+                .map(|p| counters(&p.name, p.hits))
+                .collect::<Vec<_>>()
+        );
+    }
+    if rights.can_read(Family::ComputerPolicy) {
+        out["policies"]["computer"] = json!(
+            read.computer_policies()?
+                .iter()
+                .map(|p| counters(&p.name, p.hits))
+                .collect::<Vec<_>>()
+        );
+    }
+    if rights.can_read(Family::ComputerRule) {
+        out["policies"]["rules"] = json!(
+            read.computer_rules()?
+                .iter()
+                .map(|r| counters(&r.rule.name, r.hits))
+                .collect::<Vec<_>>()
+        );
+    }
     if let Some(wide) = read.appliance_wide()? {
         out["store"]["path"] = wide["store_path"].clone();
         out["store"]["accounting_records"] = wide["accounting_records"].clone();

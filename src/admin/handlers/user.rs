@@ -229,7 +229,41 @@ pub(super) fn find(call: &Call<'_>, user: &str) -> Result<UserRecord, AdminError
 }
 
 pub(super) fn show(call: &Call<'_>, user: &str) -> HandlerResult {
-    Ok(json!({"user": view(&find(call, user)?)}))
+    let u = find(call, user)?;
+    let read = call.read();
+    let mut v = view(&u);
+    v["groups"] = json!(u.groups);
+    let lock = read.lock_state(u.id)?;
+    let now = call.clock().now_unix();
+    v["lockout"] = json!({
+        "failures": lock.failures,
+        "locked": lock.locked_at(now),
+        "locked_until": lock.locked_until.filter(|t| lock.locked_at(now) && *t < i64::MAX),
+    });
+    if let Ok(snapshot) = read.policy_snapshot() {
+        let (policy, via) = snapshot.set.user_policy(&u);
+        v["user_policy"] = json!(policy.name);
+        v["user_policy_via"] = json!(via.map_or_else(
+            || "default".to_string(),
+            |a| format!(
+                "{} {} (priority {})",
+                a.subject.kind(),
+                a.subject.display(),
+                a.priority
+            )
+        ));
+    }
+    Ok(json!({ "user": v }))
+}
+
+/// Clears a user's failed-login count and lock, and an administrator's lock.
+pub(super) async fn unlock(call: &Call<'_>, user: &str) -> HandlerResult {
+    let u = find(call, user)?;
+    call.commit(vec![WriteOp::Policy(
+        crate::store::policy::PolicyOp::Unlock { user_id: u.id },
+    )])
+    .await?;
+    show(call, user)
 }
 
 pub(super) async fn edit(call: &Call<'_>, a: UserEditArgs) -> HandlerResult {

@@ -6,8 +6,18 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub mod policy;
+
+pub use policy::{
+    AssignArgs, ComputerArg, ComputerAssignArgs, ComputerEditArgs, ComputerListArgs,
+    ComputerPolicyArgs, PolicyExplainArgs, RuleArgs, RuleMoveArgs, RuleRunArgs, TraceArgs,
+    UserPolicyArgs,
+};
+
 use crate::model::operation::{Family, Operation};
 use crate::model::{LOCAL_DOMAIN, Secret, UserRef, names};
+use crate::policy::assign::Subject;
+pub use crate::policy::stored::PolicyKind;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
@@ -335,7 +345,10 @@ macro_rules! commands {
     };
     (@read read) => { true };
     (@read write) => { false };
-    (@read $other:ident) => { compile_error!("a command is `read` or `write`") };
+    // Waits on live events rather than computing: runs on the runtime, where waiting
+    // costs nothing, not on the few blocking readers.
+    (@read stream) => { false };
+    (@read $other:ident) => { compile_error!("a command is `read`, `write` or `stream`") };
 }
 
 commands! {
@@ -393,6 +406,32 @@ commands! {
     SiteEdit(SiteArgs) = "site.edit", write;
     SiteDelete(NameArg) = "site.delete", write;
     SystemLockdown(LockdownArgs) = "system.lockdown", write;
+    UserUnlock(UserArg) = "user.unlock", write;
+    UserPolicyCreate(UserPolicyArgs) = "user-policy.create", write;
+    UserPolicyEdit(UserPolicyArgs) = "user-policy.edit", write;
+    UserPolicyList(Empty) = "user-policy.list", read;
+    UserPolicyShow(NameArg) = "user-policy.show", read;
+    UserPolicyDelete(NameArg) = "user-policy.delete", write;
+    UserPolicyAssign(AssignArgs) = "user-policy.assign", write;
+    UserPolicyUnassign(AssignArgs) = "user-policy.unassign", write;
+    ComputerPolicyCreate(ComputerPolicyArgs) = "computer-policy.create", write;
+    ComputerPolicyEdit(ComputerPolicyArgs) = "computer-policy.edit", write;
+    ComputerPolicyList(Empty) = "computer-policy.list", read;
+    ComputerPolicyShow(NameArg) = "computer-policy.show", read;
+    ComputerPolicyDelete(NameArg) = "computer-policy.delete", write;
+    ComputerRuleAdd(RuleArgs) = "computer-rule.add", write;
+    ComputerRuleEdit(RuleArgs) = "computer-rule.edit", write;
+    ComputerRuleMove(RuleMoveArgs) = "computer-rule.move", write;
+    ComputerRuleDelete(NameArg) = "computer-rule.delete", write;
+    ComputerRuleList(Empty) = "computer-rule.list", read;
+    ComputerRuleRun(RuleRunArgs) = "computer-rule.run", write;
+    ComputerList(ComputerListArgs) = "computer.list", read;
+    ComputerShow(ComputerArg) = "computer.show", read;
+    ComputerEdit(ComputerEditArgs) = "computer.edit", write;
+    ComputerAssignPolicy(ComputerAssignArgs) = "computer.assign-policy", write;
+    ComputerDelete(ComputerArg) = "computer.delete", write;
+    PolicyExplain(PolicyExplainArgs) = "policy.explain", read;
+    RadiusTrace(TraceArgs) = "radius.trace", stream;
 }
 
 /// What an admin request touches, for its audit record.
@@ -460,6 +499,41 @@ pub enum Target {
         new_name: String,
     },
     NewSite(String),
+    /// An existing user or computer policy (appliance-wide objects: the operation and its
+    /// access level decide).
+    Policy {
+        kind: PolicyKind,
+        name: String,
+    },
+    NewPolicy {
+        kind: PolicyKind,
+        name: String,
+    },
+    /// A user policy assigned to (or taken from) what `subject` names, which must lie in
+    /// the caller's user scope.
+    Assignment {
+        policy: String,
+        subject: Subject,
+    },
+    /// An existing computer rule (its site is what scope checks; a rule for every site
+    /// is for callers who see every site).
+    ComputerRule(String),
+    NewComputerRule {
+        site: Option<String>,
+    },
+    /// An existing computer, by id or identity (its site is what scope checks).
+    Computer(String),
+    /// An existing computer being moved to another site: both must be in scope.
+    ComputerMove {
+        id: String,
+        site: String,
+    },
+    /// The decision a user would get through a client: both must be in scope.
+    Explanation {
+        domain: String,
+        name: String,
+        client: String,
+    },
 }
 
 /// What a command needs: every operation in `all_of`, or — for reads — any operation of
@@ -500,6 +574,13 @@ pub fn parse_user(user: &str) -> (String, String) {
     }
 }
 
+fn policy_target(kind: PolicyKind, name: &str) -> Target {
+    Target::Policy {
+        kind,
+        name: name.to_string(),
+    }
+}
+
 fn user_target(user: &str) -> Target {
     let (domain, name) = parse_user(user);
     Target::User { domain, name }
@@ -529,6 +610,9 @@ impl Command {
         if let Some(user) = command.user_arg() {
             UserRef::parse(user).map_err(|e| ParseError(format!("{op}: user `{user}`: {e}")))?;
         }
+        if let Command::UserPolicyAssign(a) | Command::UserPolicyUnassign(a) = &command {
+            a.subject().map_err(|e| ParseError(format!("{op}: {e}")))?;
+        }
         Ok(command)
     }
 
@@ -544,7 +628,9 @@ impl Command {
             | Command::UserSetPassword(SetPasswordArgs { user, .. })
             | Command::PendingUpdate(PendingUpdateArgs { user, .. })
             | Command::PendingDelete(UserArg { user })
-            | Command::PendingApprove(UserArg { user }) => Some(user),
+            | Command::PendingApprove(UserArg { user })
+            | Command::UserUnlock(UserArg { user })
+            | Command::PolicyExplain(PolicyExplainArgs { user, .. }) => Some(user),
             _ => None,
         }
     }
@@ -693,6 +779,110 @@ impl Command {
                 &[O::PendingUpdate, O::PendingDelete, O::PendingApprove],
                 user_target(user),
             ),
+            Command::UserUnlock(a) => Requirement::ops(&[O::UserUnlock], user_target(&a.user)),
+            Command::UserPolicyCreate(a) => Requirement::ops(
+                &[O::UserPolicyEdit],
+                Target::NewPolicy {
+                    kind: PolicyKind::User,
+                    name: a.name.clone(),
+                },
+            ),
+            Command::UserPolicyEdit(a) => Requirement::ops(
+                &[O::UserPolicyEdit],
+                policy_target(PolicyKind::User, &a.name),
+            ),
+            Command::UserPolicyList(_) => Requirement::read(Family::UserPolicy, Target::Listing),
+            Command::UserPolicyShow(a) => {
+                Requirement::read(Family::UserPolicy, policy_target(PolicyKind::User, &a.name))
+            }
+            Command::UserPolicyDelete(a) => Requirement::ops(
+                &[O::UserPolicyDelete],
+                policy_target(PolicyKind::User, &a.name),
+            ),
+            Command::UserPolicyAssign(a) | Command::UserPolicyUnassign(a) => {
+                // `parse` checked the subject; one that fails here names nothing.
+                let subject = a.subject().unwrap_or(Subject::Domain {
+                    domain: String::new(),
+                });
+                Requirement::ops(
+                    &[O::UserPolicyAssign],
+                    Target::Assignment {
+                        policy: a.name.clone(),
+                        subject,
+                    },
+                )
+            }
+            Command::ComputerPolicyCreate(a) => Requirement::ops(
+                &[O::ComputerPolicyUpdate],
+                Target::NewPolicy {
+                    kind: PolicyKind::Computer,
+                    name: a.name.clone(),
+                },
+            ),
+            Command::ComputerPolicyEdit(a) => Requirement::ops(
+                &[O::ComputerPolicyUpdate],
+                policy_target(PolicyKind::Computer, &a.name),
+            ),
+            Command::ComputerPolicyList(_) => {
+                Requirement::read(Family::ComputerPolicy, Target::Listing)
+            }
+            Command::ComputerPolicyShow(a) => Requirement::read(
+                Family::ComputerPolicy,
+                policy_target(PolicyKind::Computer, &a.name),
+            ),
+            Command::ComputerPolicyDelete(a) => Requirement::ops(
+                &[O::ComputerPolicyDelete],
+                policy_target(PolicyKind::Computer, &a.name),
+            ),
+            Command::ComputerRuleAdd(a) => Requirement::ops(
+                &[O::ComputerRuleEdit],
+                Target::NewComputerRule {
+                    site: a.site.clone(),
+                },
+            ),
+            Command::ComputerRuleEdit(RuleArgs { name, .. })
+            | Command::ComputerRuleMove(RuleMoveArgs { name, .. })
+            | Command::ComputerRuleDelete(NameArg { name }) => {
+                Requirement::ops(&[O::ComputerRuleEdit], Target::ComputerRule(name.clone()))
+            }
+            Command::ComputerRuleList(_) => {
+                Requirement::read(Family::ComputerRule, Target::Listing)
+            }
+            // Runs only over the computers in scope (the query is cut to it).
+            Command::ComputerRuleRun(_) => Requirement::ops(&[O::ComputerRuleRun], Target::Listing),
+            Command::ComputerList(_) => Requirement::read(Family::Computer, Target::Listing),
+            Command::ComputerShow(a) => {
+                Requirement::read(Family::Computer, Target::Computer(a.id.clone()))
+            }
+            Command::ComputerEdit(a) => {
+                let target = match &a.site {
+                    Some(site) => Target::ComputerMove {
+                        id: a.id.clone(),
+                        site: site.clone(),
+                    },
+                    None => Target::Computer(a.id.clone()),
+                };
+                Requirement::ops(&[O::ComputerUpdate], target)
+            }
+            Command::ComputerAssignPolicy(a) => {
+                Requirement::ops(&[O::ComputerAssignPolicy], Target::Computer(a.id.clone()))
+            }
+            Command::ComputerDelete(a) => {
+                Requirement::ops(&[O::ComputerDelete], Target::Computer(a.id.clone()))
+            }
+            Command::PolicyExplain(a) => {
+                let (domain, name) = parse_user(&a.user);
+                Requirement::read(
+                    Family::User,
+                    Target::Explanation {
+                        domain,
+                        name,
+                        client: a.client.clone(),
+                    },
+                )
+            }
+            // Cut to scope as it streams.
+            Command::RadiusTrace(_) => Requirement::ops(&[O::ReportView], Target::Listing),
         }
     }
 
@@ -745,6 +935,26 @@ impl Command {
                     ..subject("site", &n)
                 }
             }
+            Target::Policy { kind, name } | Target::NewPolicy { kind, name } => {
+                subject(kind.audit_kind(), &name)
+            }
+            Target::Assignment { policy, subject: s } => AuditSubject {
+                domain: Some(s.domain().to_string()),
+                ..subject("user_policy", &policy)
+            },
+            Target::ComputerRule(n) => subject("computer_rule", &n),
+            Target::NewComputerRule { site } => AuditSubject {
+                site,
+                ..match self {
+                    Command::ComputerRuleAdd(a) => subject("computer_rule", &a.name),
+                    _ => return None,
+                }
+            },
+            Target::Computer(id) | Target::ComputerMove { id, .. } => subject("computer", &id),
+            Target::Explanation { domain, name, .. } => AuditSubject {
+                domain: Some(domain),
+                ..subject("user", &name)
+            },
         })
     }
 
@@ -814,8 +1024,54 @@ impl Command {
             Command::PendingUpdate(a) => {
                 json!({ "display_name": a.display_name, "email": a.email })
             }
+            Command::UserPolicyCreate(a) | Command::UserPolicyEdit(a) => json!({
+                "methods": a.methods, "second_factor": a.second_factor,
+                "lockout_threshold": a.lockout_threshold, "lockout_window": a.lockout_window,
+                "lockout_duration": a.lockout_duration, "tempcode_max_ttl": a.tempcode_max_ttl,
+                "reply": a.reply, "vlan": a.vlan, "mode": a.mode,
+            }),
+            Command::ComputerPolicyCreate(a) | Command::ComputerPolicyEdit(a) => json!({
+                "methods": a.methods, "second_factor": a.second_factor, "hours": a.hours,
+                "reply": a.reply, "vlan": a.vlan, "mode": a.mode,
+            }),
+            Command::UserPolicyAssign(a) | Command::UserPolicyUnassign(a) => json!({
+                "user": a.user, "group": a.group, "ou": a.ou, "domain": a.domain,
+                "priority": a.priority,
+            }),
+            Command::ComputerRuleAdd(a) | Command::ComputerRuleEdit(a) => json!({
+                "policy": a.policy, "site": a.site, "identity": a.identity,
+                "address": a.address, "client": a.client, "position": a.position,
+            }),
+            Command::ComputerRuleMove(a) => json!({ "position": a.position }),
+            Command::ComputerRuleRun(a) => json!({
+                "all": a.all, "computers": a.computers, "dry_run": a.dry_run,
+                "override_manual": a.override_manual,
+            }),
+            Command::ComputerList(a) => json!({
+                "site": a.site, "policy": a.policy, "limit": a.limit, "offset": a.offset,
+            }),
+            Command::ComputerEdit(a) => json!({ "site": a.site, "description": a.description }),
+            Command::ComputerAssignPolicy(a) => json!({ "policy": a.policy, "rules": a.rules }),
+            Command::PolicyExplain(a) => json!({
+                "client": a.client, "calling_station_id": a.calling_station_id,
+                "at": a.at, "at_local": a.at_local,
+            }),
+            Command::RadiusTrace(a) => json!({
+                "client": a.client, "user": a.user, "duration_secs": a.duration_secs,
+            }),
             // The target says it all.
-            Command::Status(_)
+            Command::UserUnlock(_)
+            | Command::UserPolicyList(_)
+            | Command::UserPolicyShow(_)
+            | Command::UserPolicyDelete(_)
+            | Command::ComputerPolicyList(_)
+            | Command::ComputerPolicyShow(_)
+            | Command::ComputerPolicyDelete(_)
+            | Command::ComputerRuleDelete(_)
+            | Command::ComputerRuleList(_)
+            | Command::ComputerShow(_)
+            | Command::ComputerDelete(_)
+            | Command::Status(_)
             | Command::ClientList(_)
             | Command::ClientShow(_)
             | Command::ClientDelete(_)
