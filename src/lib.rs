@@ -24,7 +24,7 @@
 //!                      the access decision (Accept / Reject(reason) / Challenge)
 //! tls           mixed  certs (pure x509 inspection), client (rustls configurations)
 //! config        io     TOML + GATEHOUSE_ environment overrides → Config
-//! directory     mixed  spec, schedule, map, plan (pure); ldap (paged client) and
+//! directory     mixed  spec, schedule, map, plan, groups (pure); ldap (paged client) and
 //!                      passthrough (bounded bind pool with a breaker) (io)
 //! store         io     SQLite behind `Store`: migrations, the group-commit writer, the
 //!                      change feed, scoped queries, secrets at rest

@@ -298,6 +298,10 @@ const PURE: &[(&str, &[&str])] = &[
         &["directory::map", "directory::schedule", "model", "time"],
     ),
     ("directory::plan", &["directory::map", "model", "time"]),
+    (
+        "directory::groups",
+        &["directory::map", "directory::plan", "model", "time"],
+    ),
     ("tls::certs", &["model", "time"]),
     (
         "admin::command",

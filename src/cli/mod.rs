@@ -211,6 +211,16 @@ pub enum DisabledFlagArg {
     None,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MemberAttributeArg {
+    #[value(name = "member")]
+    Member,
+    #[value(name = "uniqueMember")]
+    UniqueMember,
+    #[value(name = "memberUid")]
+    MemberUid,
+}
+
 /// Directory settings shared by `add` and `edit`.
 #[derive(Debug, Args, Default)]
 pub struct DirectoryFields {
@@ -273,6 +283,21 @@ pub struct DirectoryFields {
     /// Accept ldap:// without StartTLS: passwords cross the network in the clear.
     #[arg(long)]
     pub insecure_plaintext: bool,
+    /// Find users' groups by searching the groups under this DN, for directories whose
+    /// users carry no memberOf (`""` goes back to memberOf).
+    #[arg(long)]
+    pub group_base_dn: Option<String>,
+    /// Which entries under --group-base-dn are groups (default: groupOfNames,
+    /// groupOfUniqueNames, posixGroup and group).
+    #[arg(long)]
+    pub group_filter: Option<String>,
+    /// The group attribute listing members; memberUid lists usernames, not DNs.
+    #[arg(long, value_enum)]
+    pub group_member_attribute: Option<MemberAttributeArg>,
+    /// Also give users the groups their groups belong to (`--nested-groups` or
+    /// `--nested-groups false`).
+    #[arg(long, num_args = 0..=1)]
+    pub nested_groups: Option<Option<Bool>>,
 }
 
 #[derive(Debug, Subcommand)]

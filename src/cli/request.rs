@@ -8,8 +8,8 @@ use base64::Engine as _;
 use super::input::{certificate_only, parse_time, read_secret, read_stdin_line, read_text};
 use super::{
     AdminVerb, AuditVerb, CertVerb, ClientVerb, DirectoryFields, DirectoryVerb, DisabledFlagArg,
-    Noun, OnOff, PendingVerb, RoleFields, RoleVerb, SiteVerb, SystemVerb, UsageError, UserName,
-    UserVerb, confirm,
+    MemberAttributeArg, Noun, OnOff, PendingVerb, RoleFields, RoleVerb, SiteVerb, SystemVerb,
+    UsageError, UserName, UserVerb, confirm,
 };
 use crate::admin::command::{
     AdminAddArgs, AdminRoleArgs, AuditListArgs, CertTrustArgs, ClientAddArgs, ClientEditArgs,
@@ -17,7 +17,7 @@ use crate::admin::command::{
     PendingImportArgs, PendingUpdateArgs, RoleArgs, SetPasswordArgs, SiteArgs, SyncArgs,
     UserAddArgs, UserArg, UserEditArgs, UserImportArgs, UserListArgs,
 };
-use crate::directory::map::DisabledFlag;
+use crate::directory::map::{DisabledFlag, MemberAttribute};
 use crate::model::Secret;
 
 impl UserName {
@@ -92,6 +92,14 @@ fn directory_args(name: &str, f: &DirectoryFields) -> Result<DirectoryArgs, Usag
         bind_pool_size: f.bind_pool_size,
         upn_suffixes: non_empty(&f.upn_suffixes),
         insecure_plaintext: f.insecure_plaintext.then_some(true),
+        group_base_dn: f.group_base_dn.clone(),
+        group_filter: f.group_filter.clone(),
+        group_member_attribute: f.group_member_attribute.map(|m| match m {
+            MemberAttributeArg::Member => MemberAttribute::Member,
+            MemberAttributeArg::UniqueMember => MemberAttribute::UniqueMember,
+            MemberAttributeArg::MemberUid => MemberAttribute::MemberUid,
+        }),
+        nested_groups: f.nested_groups.map(|b| b.is_none_or(bool::from)),
     })
 }
 

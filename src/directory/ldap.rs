@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ldap3::adapters::{EntriesOnly, PagedResults};
-use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry};
+use ldap3::{
+    Ldap, LdapConnAsync, LdapConnSettings, LdapError, ResultEntry, Scope, SearchEntry, SearchResult,
+};
 use rustls::ClientConfig;
 
 use super::map::RawEntry;
@@ -43,6 +45,21 @@ pub struct Connector {
     pub tls: Arc<ClientConfig>,
     pub connect_timeout: Duration,
     pub op_timeout: Duration,
+}
+
+/// Decodes an entry, attribute names lower-cased. ldap3 panics on a malformed one: caught
+/// here, so that it fails the operation and not the daemon.
+fn decode(re: ResultEntry) -> Result<RawEntry, LdapFailure> {
+    let entry = catch_unwind(AssertUnwindSafe(|| SearchEntry::construct(re)))
+        .map_err(|_| LdapFailure::MalformedEntry)?;
+    Ok(RawEntry {
+        dn: entry.dn,
+        attrs: entry
+            .attrs
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+    })
 }
 
 /// Makes TLS errors readable: rustls's certificate complaints are what operators need.
@@ -226,16 +243,7 @@ impl Connector {
             if re.is_ref() || re.is_intermediate() {
                 continue; // referrals are not chased
             }
-            let entry = catch_unwind(AssertUnwindSafe(|| SearchEntry::construct(re)))
-                .map_err(|_| LdapFailure::MalformedEntry)?;
-            on_entry(RawEntry {
-                dn: entry.dn,
-                attrs: entry
-                    .attrs
-                    .into_iter()
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v))
-                    .collect(),
-            });
+            on_entry(decode(re)?);
             count += 1;
             let step = usize::try_from(page_size.max(100)).unwrap_or(100);
             if count.is_multiple_of(step) {
@@ -251,6 +259,38 @@ impl Connector {
                 entries: count,
             }),
             32 => Err(search_err(format!("no such object: {base} does not exist"))),
+            rc => Err(search_err(format!("result code {rc}: {}", res.text))),
+        }
+    }
+
+    /// The entry `dn` itself (a base search) with `attrs`: to read a group's own groups, or
+    /// the next range of an attribute. `None` when this server does not hold it: no such
+    /// object, or a referral to another domain of the forest (referrals are not chased).
+    ///
+    /// # Errors
+    /// Search failures, timeouts, a malformed entry.
+    pub async fn read_entry(
+        &self,
+        ldap: &mut Ldap,
+        dn: &str,
+        attrs: &[String],
+    ) -> Result<Option<RawEntry>, LdapFailure> {
+        let search_err = |reason: String| LdapFailure::Search {
+            base: dn.into(),
+            reason,
+        };
+        let attrs: Vec<&str> = attrs.iter().map(String::as_str).collect();
+        let SearchResult(entries, res) = tokio::time::timeout(
+            self.op_timeout,
+            ldap.with_timeout(self.op_timeout)
+                .search(dn, Scope::Base, "(objectClass=*)", attrs),
+        )
+        .await
+        .map_err(|_| LdapFailure::Timeout(format!("read of {dn}")))?
+        .map_err(|e| search_err(describe(&e)))?;
+        match res.rc {
+            0 => entries.into_iter().next().map(decode).transpose(),
+            10 | 32 => Ok(None),
             rc => Err(search_err(format!("result code {rc}: {}", res.text))),
         }
     }

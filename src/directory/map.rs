@@ -39,6 +39,34 @@ pub enum DisabledFlag {
     None,
 }
 
+/// The attribute of a group entry that lists its members, for directories searched for
+/// groups (see [`crate::directory::spec::DirectorySpec::group_base_dn`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum MemberAttribute {
+    /// `groupOfNames` and Active Directory `group`: member DNs.
+    #[default]
+    #[serde(rename = "member")]
+    Member,
+    /// `groupOfUniqueNames`: member DNs, each optionally followed by `#'…'B`.
+    #[serde(rename = "uniqueMember")]
+    UniqueMember,
+    /// `posixGroup` (RFC 2307): member usernames, not DNs, so such groups cannot nest.
+    #[serde(rename = "memberUid")]
+    MemberUid,
+}
+
+impl MemberAttribute {
+    /// The attribute name to request.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            MemberAttribute::Member => "member",
+            MemberAttribute::UniqueMember => "uniqueMember",
+            MemberAttribute::MemberUid => "memberUid",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttributeMap {
     pub username: String,

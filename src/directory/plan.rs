@@ -346,6 +346,39 @@ mod tests {
         );
     }
 
+    /// A user's groups are what policies follow: a change of them alone is an update,
+    /// in either mode, and carries the new list.
+    #[test]
+    fn a_change_of_groups_alone_is_an_update() {
+        let mut user = dir_user("a", false);
+        user.groups = vec!["cn=vpn,dc=ex".into()];
+        let stored = [stored_from(&user)];
+        let added = DirectoryUser {
+            groups: vec!["cn=admins,dc=ex".into(), "cn=vpn,dc=ex".into()],
+            ..user.clone()
+        };
+        let removed = DirectoryUser {
+            groups: vec![],
+            ..user.clone()
+        };
+        for mode in [Mode::Full, Mode::Incremental] {
+            for changed in [&added, &removed] {
+                let p = plan(&stored, std::slice::from_ref(changed), mode, GUARD, 0).unwrap();
+                assert_eq!(p.counts.updated, 1, "{mode:?}");
+                assert_eq!(
+                    p.changes,
+                    [Change::Update {
+                        user: changed.clone(),
+                        fields: vec!["groups"]
+                    }]
+                );
+            }
+            let same = plan(&stored, &[user.clone()], mode, GUARD, 0).unwrap();
+            assert_eq!(same.counts.unchanged, 1);
+            assert!(same.changes.is_empty());
+        }
+    }
+
     #[test]
     fn guard_aborts_mass_disable_unless_forced() {
         let stored: Vec<StoredUser> = (0..100)

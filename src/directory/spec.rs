@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::map::AttributeMap;
+use super::map::{AttributeMap, MemberAttribute};
 use super::schedule::Schedule;
 use crate::model::scope::{canonical_dn, is_canonical_within};
 
@@ -42,7 +42,25 @@ pub struct DirectorySpec {
     /// `ldap://` without StartTLS was accepted knowingly: bind passwords and users'
     /// pass-through passwords cross the network in the clear.
     pub insecure_plaintext: bool,
+    /// Where groups are searched for, for directories whose users carry no `memberOf`:
+    /// a user's groups are then the groups under it that list the user, and every run,
+    /// incremental ones included, reads all of them (a group lists its members on its
+    /// own entry, which changes no user's modification time). `None`: the users' groups
+    /// attribute (`memberOf`); Active Directory does not count a change of it as a
+    /// modification of the user, so incremental runs miss it and full runs catch it.
+    pub group_base_dn: Option<String>,
+    /// Which entries under `group_base_dn` are groups.
+    pub group_filter: String,
+    /// The attribute of a group that lists its members.
+    pub group_member_attribute: MemberAttribute,
+    /// Users also get the groups their groups belong to, transitively, over the groups
+    /// the run reads: those under `group_base_dn`, or (`memberOf`) those the users'
+    /// groups name, read one by one. `memberUid` groups cannot nest: they list names.
+    pub nested_groups: bool,
 }
+
+/// Every common group class; the member attribute decides which of them list anyone.
+pub const DEFAULT_GROUP_FILTER: &str = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))";
 
 impl Default for DirectorySpec {
     fn default() -> Self {
@@ -66,6 +84,10 @@ impl Default for DirectorySpec {
             bind_pool_size: 8,
             upn_suffixes: Vec::new(),
             insecure_plaintext: false,
+            group_base_dn: None,
+            group_filter: DEFAULT_GROUP_FILTER.into(),
+            group_member_attribute: MemberAttribute::default(),
+            nested_groups: false,
         }
     }
 }
@@ -75,6 +97,12 @@ impl Default for DirectorySpec {
 pub struct SpecError {
     pub field: &'static str,
     pub reason: String,
+}
+
+/// Whether `f` looks like an LDAP filter: parenthesised, with balanced parentheses. The
+/// server parses it; this catches the forgotten outer parentheses before a run does.
+fn is_filter(f: &str) -> bool {
+    f.starts_with('(') && f.ends_with(')') && f.matches('(').count() == f.matches(')').count()
 }
 
 fn err(field: &'static str, reason: impl Into<String>) -> SpecError {
@@ -144,12 +172,25 @@ impl DirectorySpec {
             ));
         }
         let f = self.user_filter.trim();
-        if !(f.starts_with('(') && f.ends_with(')'))
-            || f.matches('(').count() != f.matches(')').count()
-        {
+        if !is_filter(f) {
             return Err(err(
                 "user_filter",
                 format!("`{f}` is not an LDAP filter such as (objectClass=person)"),
+            ));
+        }
+        if let Some(b) = &self.group_base_dn
+            && canonical_dn(b).is_none()
+        {
+            return Err(err(
+                "group_base_dn",
+                format!("`{b}` is not a distinguished name such as ou=Groups,dc=corp"),
+            ));
+        }
+        let f = self.group_filter.trim();
+        if !is_filter(f) {
+            return Err(err(
+                "group_filter",
+                format!("`{f}` is not an LDAP filter such as (objectClass=groupOfNames)"),
             ));
         }
         if let Some(ou) = self.ous.iter().find(|ou| canonical_dn(ou).is_none()) {
@@ -333,6 +374,57 @@ mod tests {
         .validate()
         .unwrap_err();
         assert_eq!(e.field, "name");
+    }
+
+    #[test]
+    fn group_search_settings_are_checked_by_name() {
+        let with_groups = DirectorySpec {
+            group_base_dn: Some("ou=Groups, dc=ex".into()),
+            group_member_attribute: MemberAttribute::MemberUid,
+            nested_groups: true,
+            ..good()
+        };
+        assert!(with_groups.validate().is_ok());
+        let e = DirectorySpec {
+            group_base_dn: Some("Groups".into()),
+            ..good()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "group_base_dn");
+        assert!(e.to_string().contains("`Groups`"), "{e}");
+        let e = DirectorySpec {
+            group_filter: "objectClass=group".into(),
+            ..good()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "group_filter");
+        assert!(good().group_filter.contains("(objectClass=posixGroup)"));
+    }
+
+    /// Specs stored before groups could be searched read back with group search off.
+    #[test]
+    fn a_spec_stored_without_group_settings_reads_back_with_defaults() {
+        let mut v = serde_json::to_value(good()).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for k in [
+            "group_base_dn",
+            "group_filter",
+            "group_member_attribute",
+            "nested_groups",
+        ] {
+            assert!(o.remove(k).is_some(), "{k}");
+        }
+        let back: DirectorySpec = serde_json::from_value(v).unwrap();
+        assert_eq!(back, good());
+        let with = DirectorySpec {
+            group_member_attribute: MemberAttribute::UniqueMember,
+            ..good()
+        };
+        let json = serde_json::to_value(&with).unwrap();
+        assert_eq!(json["group_member_attribute"], "uniqueMember");
+        assert_eq!(serde_json::from_value::<DirectorySpec>(json).unwrap(), with);
     }
 
     #[test]

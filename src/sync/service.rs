@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+use super::groups;
+use crate::directory::groups::{RangeError, regrouped, sort_groups};
 use crate::directory::ldap::{Connector, LdapFailure};
 use crate::directory::map::{DirectoryUser, MapError, RawEntry, map_entry};
 use crate::directory::plan::{Guard, Mode, PlanError, SyncPlan, plan};
@@ -37,6 +39,14 @@ pub enum SyncError {
     Ldap(#[from] LdapFailure),
     #[error(transparent)]
     Map(#[from] MapError),
+    #[error("{dn}: {error}")]
+    Range {
+        dn: String,
+        #[source]
+        error: RangeError,
+    },
+    #[error("nested groups: more than {max} groups to read")]
+    TooManyGroups { max: usize },
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(transparent)]
@@ -120,6 +130,13 @@ pub(crate) trait Source {
         progress: impl FnMut(usize),
     ) -> Result<usize, LdapFailure>;
 
+    /// The entry `dn` itself with `attrs`, as [`Connector::read_entry`] reads it.
+    async fn read_entry(
+        &mut self,
+        dn: &str,
+        attrs: &[String],
+    ) -> Result<Option<RawEntry>, LdapFailure>;
+
     /// Ends the session; a failure to end it cleanly changes nothing.
     async fn close(&mut self);
 }
@@ -160,6 +177,20 @@ impl Source for LdapSource<'_> {
         connector
             .fetch_each(ldap, base, filter, attrs, page_size, on_entry, progress)
             .await
+    }
+
+    async fn read_entry(
+        &mut self,
+        dn: &str,
+        attrs: &[String],
+    ) -> Result<Option<RawEntry>, LdapFailure> {
+        let Some((connector, ldap)) = &mut self.session else {
+            return Err(LdapFailure::Search {
+                base: dn.into(),
+                reason: "not connected".into(),
+            });
+        };
+        connector.read_entry(ldap, dn, attrs).await
     }
 
     async fn close(&mut self) {
@@ -396,32 +427,57 @@ impl DirectoryService {
         let page = u64::from(spec.page_size.max(1));
         let mut total = 0usize;
         let ous = spec.ou_filter();
+        let mut attrs = spec.attributes.requested();
+        if spec.group_base_dn.is_some() {
+            // The groups say whom they list; the users' own attribute would go unused.
+            attrs.retain(|a| !a.eq_ignore_ascii_case(&spec.attributes.groups));
+        }
+        // Users whose groups attribute came in ranges: its position in `fetched`, what
+        // arrived and what to ask next, completed once the search is over.
+        let mut unfinished_groups = Vec::new();
         for base in &spec.base_dns {
             let before = total;
             let progress_ref = &progress;
             // Entries are mapped as they arrive, so the raw directory data of a large
             // domain is never held all at once; a mapping error stops the run afterwards.
-            let mut map_error = None;
+            let mut map_error: Option<SyncError> = None;
             let count = source
                 .fetch_each(
                     base,
                     &filter,
-                    &spec.attributes.requested(),
+                    &attrs,
                     spec.page_size,
-                    |e| {
+                    |mut e| {
                         if map_error.is_some() || !ous.includes(&e.dn) {
                             return;
                         }
+                        let ranged = match groups::take_ranged(&spec, &mut e) {
+                            Ok(r) => r,
+                            Err(err) => {
+                                map_error = Some(err);
+                                return;
+                            }
+                        };
                         match map_entry(&e, &spec.attributes) {
-                            Ok(user) => {
+                            Ok(mut user) => {
                                 if let Some(m) = &user.modified
                                     && high_water.as_ref().is_none_or(|h| m > h)
                                 {
                                     high_water = Some(m.clone());
                                 }
+                                match ranged {
+                                    Some((r, None)) => {
+                                        user.groups = r.into_values();
+                                        sort_groups(&mut user.groups);
+                                    }
+                                    Some((r, Some(next))) => {
+                                        unfinished_groups.push((fetched.len(), r, next));
+                                    }
+                                    None => {}
+                                }
                                 fetched.push(user);
                             }
-                            Err(err) => map_error = Some(err),
+                            Err(err) => map_error = Some(err.into()),
                         }
                     },
                     |n| {
@@ -439,13 +495,34 @@ impl DirectoryService {
                 )
                 .await?;
             if let Some(err) = map_error {
-                return Err(err.into());
+                return Err(err);
             }
             total += count;
             tracing::info!(directory = %spec.name, %base, entries = count, "fetched");
         }
+        groups::complete_users(&mut source, &mut fetched, unfinished_groups).await?;
+        let (memberships, mut cut) = groups::resolve(&mut source, &spec, &mut fetched).await?;
         source.close().await;
         let stored = self.store.domain_users(&spec.name)?;
+        // An incremental run fetched only the users modified since the last one, but a
+        // group lists its members on its own entry: a change there leaves the users'
+        // entries as they were. The groups were all read, so every stored user is
+        // compared with them.
+        if let (Some(memberships), Mode::Incremental) = (&memberships, mode) {
+            let (users, regroup_cut) =
+                regrouped(&stored, &fetched, memberships, groups::depth(&spec));
+            cut += regroup_cut;
+            fetched.extend(users);
+        }
+        drop(memberships);
+        if cut > 0 {
+            tracing::warn!(
+                directory = %spec.name,
+                users = cut,
+                depth = crate::directory::groups::MAX_NESTING_DEPTH,
+                "groups nested deeper than followed: the groups further up were left out"
+            );
+        }
         let guard_cfg = Guard {
             max_disable_ratio: spec.disable_threshold_percent / 100.0,
             force,
@@ -545,12 +622,63 @@ mod tests {
     struct Scripted {
         entries: Vec<RawEntry>,
         fail_at: Option<usize>,
+        /// Served to searches of [`GROUP_BASE`], in ranges as [`ranged`] sends them.
+        groups: Vec<RawEntry>,
+        /// Entries read by DN, in full; sent in ranges as [`ranged`] sends them.
+        by_dn: HashMap<String, RawEntry>,
+        /// The requests of the reads by DN, in order (shared: the run takes the source).
+        reads: Arc<Mutex<Vec<Read>>>,
     }
 
     impl Scripted {
         fn new(entries: Vec<RawEntry>, fail_at: Option<usize>) -> Self {
-            Self { entries, fail_at }
+            Self {
+                entries,
+                fail_at,
+                groups: Vec::new(),
+                by_dn: HashMap::new(),
+                reads: Arc::default(),
+            }
         }
+    }
+
+    /// A read by DN: the DN and the attributes asked for.
+    type Read = (String, Vec<String>);
+
+    const GROUP_BASE: &str = "ou=Groups,dc=example,dc=com";
+    /// Values per answer, as Active Directory's MaxValRange (1500), smaller.
+    const RANGE: usize = 100;
+
+    /// `entry` as Active Directory answers for `attrs`: each attribute asked for with more
+    /// than [`RANGE`] values from `low` on (`member;range=LOW-*`, or the plain name for
+    /// LOW 0) comes as `member;range=LOW-HIGH`, the last part as `member;range=LOW-*`.
+    fn ranged(entry: &RawEntry, attrs: &[String]) -> RawEntry {
+        let mut out = RawEntry {
+            dn: entry.dn.clone(),
+            ..RawEntry::default()
+        };
+        for a in attrs {
+            let a = a.to_ascii_lowercase();
+            let (name, low) = match a.split_once(";range=") {
+                Some((n, r)) => (n.to_string(), r.trim_end_matches("-*").parse().unwrap()),
+                None => (a.clone(), 0usize),
+            };
+            let Some(values) = entry.attrs.get(&name) else {
+                continue;
+            };
+            if low == 0 && values.len() <= RANGE {
+                out.attrs.insert(name, values.clone());
+                continue;
+            }
+            let high = (low + RANGE).min(values.len());
+            let key = if high == values.len() {
+                format!("{name};range={low}-*")
+            } else {
+                format!("{name};range={low}-{}", high - 1)
+            };
+            out.attrs.insert(key, values[low..high].to_vec());
+        }
+        out
     }
 
     impl Source for Scripted {
@@ -562,12 +690,19 @@ mod tests {
             &mut self,
             base: &str,
             _filter: &str,
-            _attrs: &[String],
+            attrs: &[String],
             page_size: u32,
             mut on_entry: impl FnMut(RawEntry),
             mut progress: impl FnMut(usize),
         ) -> Result<usize, LdapFailure> {
             assert_eq!(page_size as usize, PAGE);
+            if base == GROUP_BASE {
+                for g in &self.groups {
+                    on_entry(ranged(g, attrs));
+                }
+                progress(self.groups.len());
+                return Ok(self.groups.len());
+            }
             let mut count = 0;
             for (i, page) in self.entries.chunks(PAGE).enumerate() {
                 if self.fail_at == Some(i) {
@@ -577,7 +712,7 @@ mod tests {
                     });
                 }
                 for e in page {
-                    on_entry(e.clone());
+                    on_entry(ranged(e, attrs));
                     count += 1;
                 }
                 progress(count);
@@ -585,10 +720,29 @@ mod tests {
             Ok(count)
         }
 
+        async fn read_entry(
+            &mut self,
+            dn: &str,
+            attrs: &[String],
+        ) -> Result<Option<RawEntry>, LdapFailure> {
+            self.reads
+                .lock()
+                .unwrap()
+                .push((dn.to_string(), attrs.to_vec()));
+            Ok(self.by_dn.get(dn).map(|e| ranged(e, attrs)))
+        }
+
         async fn close(&mut self) {}
     }
 
     async fn service_with_corp() -> (tempfile::TempDir, Store, DirectoryService) {
+        service_with(|spec| spec).await
+    }
+
+    /// CORP as `edit` makes it.
+    async fn service_with(
+        edit: impl FnOnce(DirectorySpec) -> DirectorySpec,
+    ) -> (tempfile::TempDir, Store, DirectoryService) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
         let spec = DirectorySpec {
@@ -599,6 +753,7 @@ mod tests {
             page_size: u32::try_from(PAGE).unwrap(),
             ..DirectorySpec::default()
         };
+        let spec = edit(spec);
         store
             .write(vec![WriteOp::Directory(DirectoryOp::AddDirectory {
                 spec,
@@ -753,5 +908,159 @@ mod tests {
             .await;
         assert!(matches!(unknown, Err(SyncError::NotFound(_))));
         assert!(store.sync_runs("NOPE", 10).unwrap().is_empty());
+    }
+
+    const T0: &str = "20260101000000Z";
+
+    fn user_dn(n: usize) -> String {
+        format!("uid=u{n:03},{BASE}")
+    }
+
+    fn group(cn: &str, attr: &str, values: Vec<String>) -> RawEntry {
+        RawEntry {
+            dn: format!("cn={cn},{GROUP_BASE}"),
+            attrs: [(attr.to_string(), values)].into_iter().collect(),
+        }
+    }
+
+    fn reads(r: &Mutex<Vec<Read>>) -> Vec<(String, String)> {
+        r.lock()
+            .unwrap()
+            .iter()
+            .map(|(dn, attrs)| (dn.clone(), attrs.join(" ")))
+            .collect()
+    }
+
+    /// A group listing more members than the server sends at once (Active Directory's
+    /// ranges) gives every listed user its DN; the rest is asked for in order, each part
+    /// once. The users' own `memberOf` plays no part.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_search_reads_members_sent_in_ranges() {
+        let (_dir, store, service) = service_with(|s| DirectorySpec {
+            group_base_dn: Some(GROUP_BASE.into()),
+            ..s
+        })
+        .await;
+        let users: Vec<RawEntry> = (1..=30)
+            .map(|n| {
+                let mut e = entry(n, "a@example.com", T0);
+                e.attrs.insert(
+                    "memberof".into(),
+                    vec!["cn=ignored,dc=example,dc=com".into()],
+                );
+                e
+            })
+            .collect();
+        // 250 members: the 30 users last, after accounts the sync does not know.
+        let mut members: Vec<String> = (0..220)
+            .map(|i| format!("uid=x{i},ou=Elsewhere,dc=example,dc=com"))
+            .collect();
+        members.extend((1..=30).map(user_dn));
+        let big = group("big", "member", members);
+        let small = group("small", "member", vec![user_dn(1)]);
+        let nobody = group("nobody", "cn", vec!["nobody".into()]);
+        let mut source = Scripted::new(users, None);
+        source.groups = vec![big.clone(), small.clone(), nobody];
+        source.by_dn.insert(big.dn.clone(), big.clone());
+        let log = Arc::clone(&source.reads);
+        let prepared = run_full(&service, source, false, &|_, _| {}).await.unwrap();
+        assert_eq!(
+            reads(&log),
+            [
+                (big.dn.clone(), "member;range=100-*".to_string()),
+                (big.dn.clone(), "member;range=200-*".to_string())
+            ]
+        );
+        commit(&store, prepared).await;
+        let stored = sorted(store.domain_users("CORP").unwrap());
+        assert_eq!(stored.len(), 30);
+        assert_eq!(stored[0].groups, [big.dn.clone(), small.dn]);
+        for u in &stored[1..] {
+            assert_eq!(u.groups, std::slice::from_ref(&big.dn), "{}", u.name);
+        }
+    }
+
+    /// A user's own groups attribute sent in ranges is read whole from the user's entry.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn member_of_sent_in_ranges_is_read_whole() {
+        let (_dir, store, service) = service_with_corp().await;
+        let groups: Vec<String> = (0..250)
+            .map(|i| format!("cn=g{i:03},{GROUP_BASE}"))
+            .collect();
+        let mut many = entry(1, "a@example.com", T0);
+        many.attrs.insert("memberof".into(), groups.clone());
+        let mut one = entry(2, "b@example.com", T0);
+        one.attrs.insert("memberof".into(), vec![groups[7].clone()]);
+        let mut source = Scripted::new(vec![many.clone(), one], None);
+        source.by_dn.insert(many.dn.clone(), many.clone());
+        let log = Arc::clone(&source.reads);
+        let prepared = run_full(&service, source, false, &|_, _| {}).await.unwrap();
+        assert_eq!(
+            reads(&log),
+            [
+                (many.dn.clone(), "memberof;range=100-*".to_string()),
+                (many.dn.clone(), "memberof;range=200-*".to_string())
+            ]
+        );
+        commit(&store, prepared).await;
+        let stored = sorted(store.domain_users("CORP").unwrap());
+        assert_eq!(stored[0].groups, groups);
+        assert_eq!(stored[1].groups, [groups[7].clone()]);
+    }
+
+    /// Nesting through `memberOf` reads each group once, by DN, so a cycle (A in B, B in
+    /// A) ends; a group this server does not hold (another domain) is kept, with no
+    /// groups above it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nesting_through_member_of_reads_each_group_once() {
+        let (_dir, store, service) = service_with(|s| DirectorySpec {
+            nested_groups: true,
+            ..s
+        })
+        .await;
+        let a = format!("cn=a,{GROUP_BASE}");
+        let b = format!("cn=b,{GROUP_BASE}");
+        let c = format!("cn=c,{GROUP_BASE}");
+        let foreign = "CN=Remote,DC=other,DC=example".to_string();
+        let mut u1 = entry(1, "a@example.com", T0);
+        u1.attrs
+            .insert("memberof".into(), vec![a.clone(), foreign.clone()]);
+        let mut u2 = entry(2, "b@example.com", T0);
+        u2.attrs.insert("memberof".into(), vec![c.clone()]);
+        let mut source = Scripted::new(vec![u1, u2], None);
+        let a_entry = group("a", "memberof", vec![b.clone()]);
+        let b_entry = group("b", "memberof", vec![a.clone()]);
+        let c_entry = group("c", "cn", vec!["c".into()]);
+        for g in [a_entry, b_entry, c_entry] {
+            source.by_dn.insert(g.dn.clone(), g);
+        }
+        let log = Arc::clone(&source.reads);
+        let prepared = run_full(&service, source, false, &|_, _| {}).await.unwrap();
+        let mut read: Vec<String> = reads(&log).into_iter().map(|(dn, _)| dn).collect();
+        read.sort();
+        assert_eq!(read, [foreign.clone(), a.clone(), b.clone(), c.clone()]);
+        commit(&store, prepared).await;
+        let stored = sorted(store.domain_users("CORP").unwrap());
+        assert_eq!(stored[0].groups, [a, b, foreign]);
+        assert_eq!(stored[1].groups, [c]);
+    }
+
+    /// A group that goes away while its ranges are read fails the run, which applies
+    /// nothing: some of its members would lose it and others not.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_gone_between_ranges_fails_the_run() {
+        let (_dir, store, service) = service_with(|s| DirectorySpec {
+            group_base_dn: Some(GROUP_BASE.into()),
+            ..s
+        })
+        .await;
+        let mut source = Scripted::new(vec![entry(1, "a@example.com", T0)], None);
+        source.groups = vec![group("big", "member", (0..150).map(user_dn).collect())];
+        let Err(err) = run_full(&service, source, false, &|_, _| {}).await else {
+            panic!("the run must fail");
+        };
+        assert!(err.to_string().contains("went away"), "{err}");
+        assert!(store.domain_users("CORP").unwrap().is_empty());
+        assert!(store.sync_runs("CORP", 1).unwrap()[0].error.is_some());
     }
 }

@@ -862,6 +862,45 @@ impl Slapd {
         );
     }
 
+    /// Adds group `cn` under ou=Groups as the rootdn: objectClass `class`
+    /// (`groupOfNames`, `groupOfUniqueNames` or `posixGroup`, which gets a gidNumber)
+    /// listing `members` in `attr`. Returns its DN.
+    pub fn add_group(&self, cn: &str, class: &str, attr: &str, members: &[&str]) -> String {
+        let dn = group_dn_of(cn);
+        let mut e = String::new();
+        ldif_line(&mut e, "dn", &dn);
+        ldif_line(&mut e, "objectClass", class);
+        ldif_line(&mut e, "cn", cn);
+        if class == "posixGroup" {
+            let gid = 10_000 + cn.bytes().map(usize::from).sum::<usize>();
+            ldif_line(&mut e, "gidNumber", &gid.to_string());
+        }
+        for m in members {
+            ldif_line(&mut e, attr, m);
+        }
+        self.modify(&e);
+        dn
+    }
+
+    /// Adds `value` to `attr` of group `cn` (under ou=Groups), as the rootdn.
+    pub fn add_member(&self, cn: &str, attr: &str, value: &str) {
+        self.change_member(cn, "add", attr, value);
+    }
+
+    /// Removes `value` from `attr` of group `cn` (under ou=Groups), as the rootdn.
+    pub fn remove_member(&self, cn: &str, attr: &str, value: &str) {
+        self.change_member(cn, "delete", attr, value);
+    }
+
+    fn change_member(&self, cn: &str, op: &str, attr: &str, value: &str) {
+        let mut e = String::new();
+        ldif_line(&mut e, "dn", &group_dn_of(cn));
+        e.push_str("changetype: modify\n");
+        let _ = writeln!(e, "{op}: {attr}");
+        ldif_line(&mut e, attr, value);
+        self.modify(&e);
+    }
+
     /// `ldapsearch -LLL` as the rootdn (no ACLs, no size limit), unwrapped LDIF output.
     /// Panics on failure.
     pub fn admin_search(&self, base: &str, scope: &str, filter: &str, attrs: &[&str]) -> String {

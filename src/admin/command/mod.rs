@@ -205,6 +205,15 @@ pub struct DirectoryArgs {
     /// Allow `ldap://` without StartTLS: passwords cross the network in the clear.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insecure_plaintext: Option<bool>,
+    /// Search groups under this DN; empty turns group search off (users' `memberOf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_base_dn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_filter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_member_attribute: Option<crate::directory::map::MemberAttribute>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested_groups: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -60,6 +60,10 @@ fn view(d: &DirectoryRecord) -> Value {
         "disable_threshold_percent": s.disable_threshold_percent,
         "retention_days": s.retention_days,
         "bind_pool_size": s.bind_pool_size,
+        "group_base_dn": s.group_base_dn,
+        "group_filter": s.group_filter,
+        "group_member_attribute": s.group_member_attribute,
+        "nested_groups": s.nested_groups,
         "high_water": d.high_water,
         "last_full_at": d.last_full_at,
         "created_by": d.created_by,
@@ -109,6 +113,15 @@ fn merge(mut spec: DirectorySpec, a: &DirectoryArgs) -> DirectorySpec {
     if let Some(v) = &a.schedule {
         spec.schedule = (!v.is_empty() && v != "manual").then(|| v.clone());
     }
+    if let Some(v) = &a.group_base_dn {
+        spec.group_base_dn = (!v.trim().is_empty()).then(|| v.clone());
+    }
+    put(&mut spec.group_filter, a.group_filter.as_ref());
+    put(
+        &mut spec.group_member_attribute,
+        a.group_member_attribute.as_ref(),
+    );
+    put(&mut spec.nested_groups, a.nested_groups.as_ref());
     spec
 }
 
