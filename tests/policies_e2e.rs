@@ -738,3 +738,197 @@ fn policy_explain_matches_its_golden_file_and_the_request_agrees() {
     want.sort();
     assert_eq!(got, want, "{out}");
 }
+
+fn as_admin(d: &Daemon, admin: &str, args: &[&str]) -> std::process::Output {
+    let mut a = vec!["--as", admin];
+    a.extend_from_slice(args);
+    d.ctl(&a, "")
+}
+
+/// A site administrator (derived from the shipped template) sees and changes only its
+/// site's computers, edits only the computer policies it made, and every denial is
+/// audited.
+#[test]
+fn a_site_administrator_reaches_only_its_sites_computers_and_its_own_policies() {
+    let d = Daemon::start();
+    d.ctl_ok(&["site", "add", "Branch"], "");
+    d.ctl_ok(&["site", "add", "Depot"], "");
+    d.add_client("nas1", true);
+    d.add_user("alice", "alice-pw-1");
+    for (site, mac) in [
+        ("Branch", "00-10-A4-00-00-0B"),
+        ("Depot", "00-10-A4-00-00-0D"),
+    ] {
+        d.ctl_ok(&["client", "edit", "nas1", "--site", site], "");
+        let (req, auth) = request_from(1, "alice", "alice-pw-1", mac);
+        let reply = exchange(d.auth, &req, Duration::from_secs(5)).unwrap();
+        assert_eq!(check_reply(&reply, &auth), Code::AccessAccept);
+    }
+    assert!(wait_until(Duration::from_secs(10), || {
+        d.ctl_json(&["computer", "list"], "")["total"] == 2
+    }));
+    d.ctl_ok(
+        &[
+            "role",
+            "create",
+            "Branch Admins",
+            "--parent",
+            "Site Administrator",
+            "--computer-scope",
+            "Branch",
+            "--user-scope",
+            "local",
+        ],
+        "",
+    );
+    d.ctl_ok(
+        &[
+            "admin",
+            "add",
+            "branchadmin",
+            "--unix-user",
+            "bin",
+            "--role",
+            "Branch Admins",
+        ],
+        "",
+    );
+    d.ctl_ok(&["computer-policy", "create", "root-made"], "");
+
+    // Computers: its site's only.
+    let listed = as_admin(&d, "branchadmin", &["--json", "computer", "list"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["computers"][0]["identity"], "00-10-A4-00-00-0B");
+    let ok = as_admin(
+        &d,
+        "branchadmin",
+        &[
+            "computer",
+            "edit",
+            "00-10-A4-00-00-0B",
+            "--description",
+            "till",
+        ],
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for args in [
+        vec!["computer", "show", "00-10-A4-00-00-0D"],
+        vec![
+            "computer",
+            "edit",
+            "00-10-A4-00-00-0D",
+            "--description",
+            "x",
+        ],
+        vec!["computer", "delete", "00-10-A4-00-00-0D"],
+    ] {
+        let out = as_admin(&d, "branchadmin", &args);
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Moving its computer to a site it does not see is refused.
+    let out = as_admin(
+        &d,
+        "branchadmin",
+        &["computer", "edit", "00-10-A4-00-00-0B", "--site", "Depot"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+
+    // Computer policies: its own only.
+    let out = as_admin(
+        &d,
+        "branchadmin",
+        &["computer-policy", "edit", "root-made", "--mode", "monitor"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only for objects you created"));
+    let made = as_admin(
+        &d,
+        "branchadmin",
+        &[
+            "computer-policy",
+            "create",
+            "branch-hours",
+            "--hours",
+            "Mon-Fri 07:00-19:00",
+        ],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let edited = as_admin(
+        &d,
+        "branchadmin",
+        &["computer-policy", "edit", "branch-hours", "--vlan", "42"],
+    );
+    assert!(
+        edited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edited.stderr)
+    );
+    // A rule for its site, not for every site.
+    let rule = as_admin(
+        &d,
+        "branchadmin",
+        &[
+            "computer-rule",
+            "add",
+            "b",
+            "--policy",
+            "branch-hours",
+            "--site",
+            "Branch",
+        ],
+    );
+    assert!(
+        rule.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rule.stderr)
+    );
+    let everywhere = as_admin(
+        &d,
+        "branchadmin",
+        &["computer-rule", "add", "all", "--policy", "branch-hours"],
+    );
+    assert_eq!(everywhere.status.code(), Some(3));
+
+    // Every denial is in the audit log as such.
+    let audit = d.ctl_json(
+        &["audit", "list", "--outcome", "denied", "--limit", "50"],
+        "",
+    );
+    let denied: Vec<String> = audit["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["operation"].as_str().unwrap().to_string())
+        .collect();
+    for op in [
+        "computer.show",
+        "computer.edit",
+        "computer.delete",
+        "computer-policy.edit",
+        "computer-rule.add",
+    ] {
+        assert!(
+            denied.iter().any(|d| d == op),
+            "{op} not audited as denied: {denied:?}"
+        );
+    }
+}
