@@ -249,6 +249,12 @@ fn monitor_mode_accepts_out_of_hours_and_still_rejects_wrong_passwords() {
         outcomes.contains(&("reject".into(), "bad_password".into())),
         "{outcomes:?}"
     );
+    let monitored = d.ctl_json(&["audit", "list", "--outcome", "would_deny"], "");
+    assert_eq!(
+        monitored["records"].as_array().unwrap().len(),
+        1,
+        "{monitored}"
+    );
     // Enforced, the same login is refused.
     d.ctl_ok(
         &["computer-policy", "edit", "default", "--mode", "enforce"],

@@ -46,6 +46,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Allowed,
+        Outcome::Denied,
+        Outcome::Failed,
+        Outcome::Accept,
+        Outcome::Reject,
+        Outcome::WouldDeny,
+        Outcome::Info,
+    ];
+
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {

@@ -537,7 +537,7 @@ pub enum AuditVerb {
         /// Records of this RADIUS client.
         #[arg(long)]
         client: Option<String>,
-        /// allowed, denied, failed, accept, reject or info.
+        /// allowed, denied, failed, accept, reject, would_deny or info.
         #[arg(long)]
         outcome: Option<String>,
         /// From this time (RFC 3339, or YYYY-MM-DDTHH:MM in this machine's time zone).

@@ -171,19 +171,28 @@ impl Assignments {
     }
 
     fn each_match<'s>(&'s self, user: UserFacts<'_>, mut visit: impl FnMut(&'s Assignment)) {
-        let mut hits = |map: &'s HashMap<String, Vec<usize>>, k: &str| {
-            for &i in map.get(k).into_iter().flatten() {
+        // One key buffer for every lookup: this runs on every request.
+        let mut k = String::with_capacity(128);
+        let mut hits = |map: &'s HashMap<String, Vec<usize>>, domain: &str, name: Option<&str>| {
+            k.clear();
+            k.push_str(domain);
+            if let Some(name) = name {
+                k.push('\0');
+                k.push_str(name);
+            }
+            k.make_ascii_lowercase();
+            for &i in map.get(k.as_str()).into_iter().flatten() {
                 if let Some(a) = self.all.get(i) {
                     visit(a);
                 }
             }
         };
         if !self.by_user.is_empty() {
-            hits(&self.by_user, &key(user.domain, user.name));
+            hits(&self.by_user, user.domain, Some(user.name));
         }
         if !self.by_group.is_empty() {
             for g in user.groups {
-                hits(&self.by_group, &key(user.domain, g));
+                hits(&self.by_group, user.domain, Some(g));
             }
         }
         if !self.by_ou.is_empty()
@@ -192,7 +201,7 @@ impl Assignments {
             // The OU itself and each ancestor: in canonical form a `,` only separates RDNs.
             let mut level = ou;
             loop {
-                hits(&self.by_ou, &key(user.domain, level));
+                hits(&self.by_ou, user.domain, Some(level));
                 match level.split_once(',') {
                     Some((_, parent)) => level = parent,
                     None => break,
@@ -200,7 +209,7 @@ impl Assignments {
             }
         }
         if !self.by_domain.is_empty() {
-            hits(&self.by_domain, &user.domain.to_ascii_lowercase());
+            hits(&self.by_domain, user.domain, None);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::hours::HoursCheck;
 use super::method::{Method, Methods};
-use super::reply::{ReplyAttr, overlay};
+use super::reply::{AttrKey, ReplyAttr, overlay};
 use super::spec::{ComputerPolicy, Lockout, Mode, SecondFactor, UserPolicy};
 
 /// Seconds before the end of an access window below which a login is refused: a session
@@ -49,6 +49,40 @@ impl Effective<'_> {
     #[must_use]
     pub fn tempcode_max_ttl_secs(&self) -> u32 {
         self.user.tempcode_max_ttl_secs
+    }
+
+    /// The reply attributes as they go on the wire, in [`reply`](Self::reply)'s order,
+    /// without copying their display text (the request path needs only the octets).
+    pub fn for_each_reply(&self, window_secs: Option<u32>, mut f: impl FnMut(u8, &[u8])) {
+        let over: Vec<AttrKey> = self.computer.reply.iter().map(ReplyAttr::key).collect();
+        let own_timeout = self
+            .user
+            .reply
+            .iter()
+            .filter(|a| !over.contains(&a.key()))
+            .chain(&self.computer.reply)
+            .filter_map(ReplyAttr::as_session_timeout)
+            .min();
+        let capped = match (window_secs, own_timeout) {
+            (Some(cap), Some(own)) if own > cap => Some(cap),
+            (Some(cap), None) => Some(cap),
+            _ => None,
+        };
+        for a in self
+            .user
+            .reply
+            .iter()
+            .filter(|a| !over.contains(&a.key()))
+            .chain(&self.computer.reply)
+        {
+            if capped.is_some() && a.as_session_timeout().is_some() {
+                continue;
+            }
+            f(a.typ, &a.value);
+        }
+        if let Some(cap) = capped {
+            f(super::reply::SESSION_TIMEOUT, &cap.to_be_bytes());
+        }
     }
 
     /// The reply attributes: the user policy's with the computer policy's laid on top per
@@ -238,7 +272,6 @@ impl Constraints {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::reply::AttrKey;
     use proptest::prelude::*;
 
     fn ts(s: i64) -> jiff::Timestamp {
@@ -396,6 +429,10 @@ mod tests {
             prop_assert_eq!(eff.lockout(), u.lockout);
             prop_assert_eq!(eff.tempcode_max_ttl_secs(), u.tempcode_max_ttl_secs);
             let reply = eff.reply(cap);
+            let mut wire = Vec::new();
+            eff.for_each_reply(cap, |t, v| wire.push((t, v.to_vec())));
+            let expected_wire: Vec<(u8, Vec<u8>)> = reply.iter().map(|a| (a.typ, a.value.clone())).collect();
+            prop_assert_eq!(wire, expected_wire);
             let timeout = AttrKey { vendor: 0, typ: 27 };
             // Per type: the computer policy's values if it has any, else the user's.
             let mut keys: Vec<AttrKey> = u.reply.iter().chain(&c.reply).map(ReplyAttr::key).collect();

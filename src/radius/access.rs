@@ -25,7 +25,6 @@ use crate::policy::evaluate::{Request as PolicyRequest, evaluate};
 use crate::policy::explain::{Step, steps as explain_steps};
 use crate::policy::identity::identify as identify_computer;
 use crate::policy::lockout::LockState;
-use crate::policy::reply::ReplyAttr;
 use crate::policy::{Lockout, Method, Restriction, Verdict};
 use crate::store::policy::{PolicyOp, Sighting};
 use crate::store::{NamedUser, StagedRecord, WriteOp};
@@ -117,7 +116,9 @@ struct Judgement {
     computer: Option<String>,
     lockout: Lockout,
     lock: LockState,
-    reply: Vec<ReplyAttr>,
+    reply: Vec<ReplyAttribute>,
+    /// The reply in words, when somebody traces.
+    reply_text: Vec<String>,
     /// What learning about the computer writes.
     sighting: Option<Sighting>,
     /// The steps so far, when somebody traces.
@@ -149,7 +150,7 @@ impl RadiusContext {
         let found = self.identify(given);
         let who = found.identified();
         // 2. Where (the client's site), the computer, the policies and their constraints.
-        let Some(judged) = self.judge(view, client, &found) else {
+        let Some(mut judged) = self.judge(view, client, &found) else {
             self.drop_request(client, DropReason::StoreUnavailable, drop_peer, None);
             return None;
         };
@@ -197,10 +198,7 @@ impl RadiusContext {
             _ => None,
         };
         if let Decision::Accept(attrs) = &mut decision {
-            attrs.extend(judged.reply.iter().map(|a| ReplyAttribute {
-                typ: a.typ,
-                value: a.value.clone(),
-            }));
+            attrs.append(&mut judged.reply);
         }
         // 5. Lockout bookkeeping: a failure is counted, durably, before its reject is
         // sent (a crash must not give an attacker free guesses); a success clears the
@@ -321,7 +319,25 @@ impl RadiusContext {
         {
             c.hit(now, false);
         }
-        let trace = self.tracer.active().then(|| {
+        let cap = eval.constraints.session_cap();
+        let mut reply = Vec::new();
+        eval.effective.for_each_reply(cap, |typ, value| {
+            reply.push(ReplyAttribute {
+                typ,
+                value: value.to_vec(),
+            });
+        });
+        let tracing = self.tracer.active();
+        let reply_text = if tracing {
+            eval.effective
+                .reply(cap)
+                .into_iter()
+                .map(|a| a.text)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let trace = tracing.then(|| {
             let mut steps = vec![
                 Step::new("client", format!("{} at site {}", client.name, client.site)),
                 match user {
@@ -344,7 +360,8 @@ impl RadiusContext {
             computer: identity.map(|i| i.text),
             lockout: eval.effective.lockout(),
             lock,
-            reply: eval.effective.reply(eval.constraints.session_cap()),
+            reply,
+            reply_text,
             sighting: computer.write,
             trace,
         }))
@@ -367,7 +384,7 @@ impl RadiusContext {
             (Decision::Challenge { .. }, _) => ("challenge", "challenged"),
         };
         let reply = match decision {
-            Decision::Accept(_) => judged.reply.iter().map(|a| a.text.clone()).collect(),
+            Decision::Accept(_) => judged.reply_text,
             _ => vec![format!("Reply-Message = \"{REJECT_MESSAGE}\"")],
         };
         self.tracer.publish(TraceEvent {

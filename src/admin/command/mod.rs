@@ -139,7 +139,7 @@ pub struct AuditListArgs {
     /// A RADIUS client: its authentication decisions and the changes made to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
-    /// `allowed`, `denied`, `failed`, `accept`, `reject` or `info`.
+    /// `allowed`, `denied`, `failed`, `accept`, `reject`, `would_deny` or `info`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
     /// Records at or after this time (seconds since the epoch).

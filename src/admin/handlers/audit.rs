@@ -7,6 +7,7 @@ use super::{AdminError, HandlerResult};
 use crate::admin::command::AuditListArgs;
 use crate::admin::context::Call;
 use crate::audit::ChainedRecord;
+use crate::audit::Outcome;
 use crate::model::UserRef;
 use crate::store::scoped::AuditFilter;
 
@@ -17,8 +18,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-const OUTCOMES: &[&str] = &["allowed", "denied", "failed", "accept", "reject", "info"];
-
 fn filter(a: &AuditListArgs) -> Result<AuditFilter, AdminError> {
     let limit = a.limit.unwrap_or(50);
     if limit > MAX_LIST {
@@ -27,11 +26,12 @@ fn filter(a: &AuditListArgs) -> Result<AuditFilter, AdminError> {
         )));
     }
     if let Some(o) = &a.outcome
-        && !OUTCOMES.contains(&o.as_str())
+        && !Outcome::ALL.iter().any(|x| x.as_str() == o)
     {
+        let all: Vec<&str> = Outcome::ALL.iter().map(|x| x.as_str()).collect();
         return Err(AdminError::invalid(format!(
             "outcome `{o}`: one of {}",
-            OUTCOMES.join(", ")
+            all.join(", ")
         )));
     }
     let user = match &a.user {
