@@ -7,30 +7,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Daemon, SECRET, access_request, check_reply, exchange, radclient, wait_until};
+use common::{
+    Daemon, SECRET, access_request, check_reply, exchange, radclient, wait_until, window_around_now,
+};
 use gatehouse::radius::proto::{Code, Packet, PacketView, attr, crypto};
 
 fn pap(user: &str, password: &str, extra: &str) -> String {
     format!(
         "User-Name = \"{user}\", User-Password = \"{password}\", Message-Authenticator = 0x00{extra}\n"
     )
-}
-
-/// `Any HH:MM-HH:MM` in `zone`, from `before` minutes ago to `after` minutes from now
-/// (minutes rounded down), and the instant the window closes.
-fn window_around_now(zone: &str, before: i64, after: i64) -> (String, jiff::Timestamp) {
-    let tz = jiff::tz::TimeZone::get(zone).unwrap();
-    let now = jiff::Timestamp::now();
-    let at = |mins: i64| {
-        let t = now + jiff::SignedDuration::from_mins(mins);
-        let z = t.to_zoned_datetime(tz.clone());
-        (format!("{:02}:{:02}", z.hour(), z.minute()), t)
-    };
-    let (start, _) = at(-before);
-    let (end, end_t) = at(after);
-    let end_t =
-        jiff::Timestamp::from_second(end_t.as_second() - end_t.as_second().rem_euclid(60)).unwrap();
-    (format!("Any {start}-{end}"), end_t)
 }
 
 fn reply_value(out: &str, name: &str) -> Option<String> {
@@ -937,4 +922,76 @@ fn a_site_administrator_reaches_only_its_sites_computers_and_its_own_policies() 
             "{op} not audited as denied: {denied:?}"
         );
     }
+}
+
+/// `[radius] dictionary_dir` is read at start-up: a file that is not a dictionary stops
+/// `--check-config` (and start-up) with its name and line; a good one makes its
+/// attributes available to `--reply` by name.
+#[test]
+fn dictionaries_from_the_configured_directory_are_checked_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let dicts = dir.path().join("dictionary.d");
+    std::fs::create_dir(&dicts).unwrap();
+    std::fs::write(
+        dicts.join("dictionary.acme"),
+        "VENDOR Acme 55555\nBEGIN-VENDOR Acme\nATTRIBUTE Acme-Role 1 string\nEND-VENDOR Acme\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dicts.join("dictionary.broken"),
+        "# fine\nATTRIBUTE Broken-Attr x string\n",
+    )
+    .unwrap();
+    let extra = format!("dictionary_dir = \"{}\"", dicts.display());
+    let config = dir.path().join("g.toml");
+    std::fs::write(&config, common::config_text(dir.path(), &extra, false)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatehoused"))
+        .args(["--check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("radius.dictionary_dir") && err.contains("dictionary.broken:2"),
+        "{err}"
+    );
+
+    std::fs::remove_file(dicts.join("dictionary.broken")).unwrap();
+    let d = Daemon::start_with(&extra, false);
+    d.add_client("nas1", true);
+    d.add_user("alice", "alice-pw-1");
+    d.ctl_ok(
+        &[
+            "user-policy",
+            "create",
+            "acme",
+            "--reply",
+            "Acme-Role=operator",
+        ],
+        "",
+    );
+    d.ctl_ok(&["user-policy", "assign", "acme", "--user", "alice"], "");
+    let shown = d.ctl_json(&["user-policy", "show", "acme"], "");
+    assert_eq!(
+        shown["user_policy"]["reply"][0], "Acme-Role = \"operator\"",
+        "{shown}"
+    );
+    let out = d.ctl(
+        &["user-policy", "edit", "acme", "--reply", "Nonesuch=1"],
+        "",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, out) = radclient(d.auth, "auth", &pap("alice", "alice-pw-1", ""));
+    assert!(ok && out.contains("Received Access-Accept"), "{out}");
+    // radclient does not know the vendor: it shows the raw vendor attribute ("operator").
+    assert!(
+        out.contains("Attr-26.55555.1 = 0x6f70657261746f72"),
+        "{out}"
+    );
 }

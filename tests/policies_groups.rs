@@ -7,14 +7,14 @@ mod common;
 
 use common::directory::add_directory;
 use common::slapd::{Slapd, SlapdOptions};
-use common::{Daemon, radclient};
+use common::{Daemon, radclient, window_around_now};
 
 fn login(d: &Daemon, user: &str, password: &str) -> String {
     let (_, out) = radclient(
         d.auth,
         "auth",
         &format!(
-            "User-Name = \"{user}\", User-Password = \"{password}\", Message-Authenticator = 0x00\n"
+            "User-Name = \"{user}\", User-Password = \"{password}\", Message-Authenticator = 0x00, Calling-Station-Id = \"00-10-A4-23-19-C0\"\n"
         ),
     );
     assert!(out.contains("Received Access-Accept"), "{user}: {out}");
@@ -100,7 +100,62 @@ fn a_directory_group_selects_the_user_policy_until_the_user_leaves_it() {
             "",
         );
     }
+    // The site's computers get a VLAN and office hours from a rule.
+    d.ctl_ok(
+        &["site", "add", "Office", "--timezone", "Europe/Berlin"],
+        "",
+    );
+    d.ctl_ok(&["client", "edit", "nas1", "--site", "Office"], "");
+    let (hours, closes) = window_around_now("Europe/Berlin", 60, 30);
+    d.ctl_ok(
+        &[
+            "computer-policy",
+            "create",
+            "office",
+            "--vlan",
+            "120",
+            "--hours",
+            &hours,
+        ],
+        "",
+    );
+    d.ctl_ok(
+        &[
+            "computer-rule",
+            "add",
+            "office",
+            "--site",
+            "Office",
+            "--policy",
+            "office",
+        ],
+        "",
+    );
     let pw = s.password_of("u00001");
+    let sent = jiff::Timestamp::now();
+    let out = login(&d, "MO\\u00001", &pw);
+    for line in [
+        "Tunnel-Type:0 = VLAN",
+        "Tunnel-Medium-Type:0 = IEEE-802",
+        "Tunnel-Private-Group-Id:0 = \"120\"",
+        "Filter-Id = \"vpn\"",
+    ] {
+        assert!(
+            out.lines().any(|l| l.trim() == line),
+            "{line} missing in\n{out}"
+        );
+    }
+    let timeout: i64 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Session-Timeout = "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let left = closes.as_second() - sent.as_second();
+    assert!(
+        (left - 5..=left + 1).contains(&timeout),
+        "{timeout} vs {left}\n{out}"
+    );
     for domain in ["MO", "GS"] {
         let shown = d.ctl_json(&["user", "show", &format!("{domain}\\u00001")], "");
         assert_eq!(shown["user"]["user_policy"], "vpn", "{shown}");

@@ -420,3 +420,20 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `Any HH:MM-HH:MM` in `zone`, from `before` minutes ago to `after` minutes from now
+/// (minutes rounded down), and the instant the window closes.
+pub fn window_around_now(zone: &str, before: i64, after: i64) -> (String, jiff::Timestamp) {
+    let tz = jiff::tz::TimeZone::get(zone).unwrap();
+    let now = jiff::Timestamp::now();
+    let at = |mins: i64| {
+        let t = now + jiff::SignedDuration::from_mins(mins);
+        let z = t.to_zoned_datetime(tz.clone());
+        (format!("{:02}:{:02}", z.hour(), z.minute()), t)
+    };
+    let (start, _) = at(-before);
+    let (end, end_t) = at(after);
+    let end_t =
+        jiff::Timestamp::from_second(end_t.as_second() - end_t.as_second().rem_euclid(60)).unwrap();
+    (format!("Any {start}-{end}"), end_t)
+}
