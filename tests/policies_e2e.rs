@@ -8,7 +8,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    Daemon, SECRET, access_request, check_reply, exchange, radclient, wait_until, window_around_now,
+    Daemon, SECRET, access_request, assert_reply_lines, check_reply, exchange, radclient,
+    reply_value, wait_until, window_around_now,
 };
 use gatehouse::radius::proto::{Code, Packet, PacketView, attr, crypto};
 
@@ -16,13 +17,6 @@ fn pap(user: &str, password: &str, extra: &str) -> String {
     format!(
         "User-Name = \"{user}\", User-Password = \"{password}\", Message-Authenticator = 0x00{extra}\n"
     )
-}
-
-fn reply_value(out: &str, name: &str) -> Option<String> {
-    out.lines()
-        .map(str::trim)
-        .find(|l| l.starts_with(name))
-        .map(|l| l.split_once(" = ").map_or("", |(_, v)| v).to_string())
 }
 
 /// A user policy assigned to a user, a computer policy with a VLAN and office hours given
@@ -88,17 +82,15 @@ fn policies_shape_the_accept_as_radclient_decodes_it() {
     let sent = jiff::Timestamp::now();
     let (ok, out) = radclient(d.auth, "auth", &pap("alice", "alice-pw-1", mac));
     assert!(ok && out.contains("Received Access-Accept"), "{out}");
-    for line in [
-        "Tunnel-Type:0 = VLAN",
-        "Tunnel-Medium-Type:0 = IEEE-802",
-        "Tunnel-Private-Group-Id:0 = \"120\"",
-        "Filter-Id = \"staff\"",
-    ] {
-        assert!(
-            out.lines().any(|l| l.trim() == line),
-            "{line} missing in\n{out}"
-        );
-    }
+    assert_reply_lines(
+        &out,
+        &[
+            "Tunnel-Type:0 = VLAN",
+            "Tunnel-Medium-Type:0 = IEEE-802",
+            "Tunnel-Private-Group-Id:0 = \"120\"",
+            "Filter-Id = \"staff\"",
+        ],
+    );
     // Capped at the window's end, not the policy's eight hours.
     let timeout: i64 = reply_value(&out, "Session-Timeout")
         .unwrap()
@@ -132,11 +124,7 @@ fn policies_shape_the_accept_as_radclient_decodes_it() {
     );
     let (ok, out) = radclient(d.auth, "auth", &pap("bob", "bob-pw-1", ""));
     assert!(ok && out.contains("Received Access-Accept"), "{out}");
-    assert!(
-        out.lines()
-            .any(|l| l.trim() == "Cisco-AVPair = \"shell:priv-lvl=15\""),
-        "{out}"
-    );
+    assert_reply_lines(&out, &["Cisco-AVPair = \"shell:priv-lvl=15\""]);
 
     // Hits are counted and written.
     assert!(wait_until(Duration::from_secs(15), || {

@@ -7,7 +7,7 @@ mod common;
 
 use common::directory::add_directory;
 use common::slapd::{Slapd, SlapdOptions};
-use common::{Daemon, radclient, window_around_now};
+use common::{Daemon, assert_reply_lines, radclient, reply_value, window_around_now};
 
 fn login(d: &Daemon, user: &str, password: &str) -> String {
     let (_, out) = radclient(
@@ -22,16 +22,7 @@ fn login(d: &Daemon, user: &str, password: &str) -> String {
 }
 
 fn filter_of(out: &str) -> Option<String> {
-    let received = out.split("Received Access-Accept").nth(1)?;
-    received
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("Filter-Id = "))
-        .map(|l| {
-            l.trim_start_matches("Filter-Id = ")
-                .trim_matches('"')
-                .to_string()
-        })
+    reply_value(out, "Filter-Id").map(|v| v.trim_matches('"').to_string())
 }
 
 #[test]
@@ -134,20 +125,16 @@ fn a_directory_group_selects_the_user_policy_until_the_user_leaves_it() {
     let pw = s.password_of("u00001");
     let sent = jiff::Timestamp::now();
     let out = login(&d, "MO\\u00001", &pw);
-    for line in [
-        "Tunnel-Type:0 = VLAN",
-        "Tunnel-Medium-Type:0 = IEEE-802",
-        "Tunnel-Private-Group-Id:0 = \"120\"",
-        "Filter-Id = \"vpn\"",
-    ] {
-        assert!(
-            out.lines().any(|l| l.trim() == line),
-            "{line} missing in\n{out}"
-        );
-    }
-    let timeout: i64 = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Session-Timeout = "))
+    assert_reply_lines(
+        &out,
+        &[
+            "Tunnel-Type:0 = VLAN",
+            "Tunnel-Medium-Type:0 = IEEE-802",
+            "Tunnel-Private-Group-Id:0 = \"120\"",
+            "Filter-Id = \"vpn\"",
+        ],
+    );
+    let timeout: i64 = reply_value(&out, "Session-Timeout")
         .unwrap()
         .parse()
         .unwrap();

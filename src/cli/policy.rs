@@ -32,6 +32,13 @@ pub struct UserPolicyFields {
     /// Longest lifetime of a temporary code (`8h`).
     #[arg(long)]
     pub tempcode_max_ttl: Option<String>,
+    #[command(flatten)]
+    pub common: ReplyAndMode,
+}
+
+/// What both kinds of policy set alike: reply attributes and the mode.
+#[derive(Debug, Args, Default)]
+pub struct ReplyAndMode {
     /// A reply attribute by dictionary name (`Filter-Id=staff`); repeat for more. Replaces
     /// the policy's attributes other than the VLAN's.
     #[arg(long = "reply", value_name = "ATTR=VALUE")]
@@ -60,14 +67,8 @@ pub struct ComputerPolicyFields {
     /// `any` removes them.
     #[arg(long)]
     pub hours: Option<String>,
-    #[arg(long = "reply", value_name = "ATTR=VALUE")]
-    pub reply: Vec<String>,
-    #[arg(long, conflicts_with = "reply")]
-    pub clear_reply: bool,
-    #[arg(long)]
-    pub vlan: Option<u16>,
-    #[arg(long)]
-    pub mode: Option<String>,
+    #[command(flatten)]
+    pub common: ReplyAndMode,
 }
 
 /// What an assignment names: exactly one.
@@ -265,11 +266,13 @@ pub enum RadiusVerb {
     },
 }
 
-fn reply(list: &[String], clear: bool) -> Option<Vec<String>> {
-    if clear {
-        Some(Vec::new())
-    } else {
-        (!list.is_empty()).then(|| list.to_vec())
+impl ReplyAndMode {
+    fn reply(&self) -> Option<Vec<String>> {
+        if self.clear_reply {
+            Some(Vec::new())
+        } else {
+            (!self.reply.is_empty()).then(|| self.reply.clone())
+        }
     }
 }
 
@@ -288,9 +291,9 @@ fn user_policy(name: &str, f: &UserPolicyFields) -> UserPolicyArgs {
         lockout_window: f.lockout_window.clone(),
         lockout_duration: f.lockout_duration.clone(),
         tempcode_max_ttl: f.tempcode_max_ttl.clone(),
-        reply: reply(&f.reply, f.clear_reply),
-        vlan: f.vlan,
-        mode: f.mode.clone(),
+        reply: f.common.reply(),
+        vlan: f.common.vlan,
+        mode: f.common.mode.clone(),
     }
 }
 
@@ -300,9 +303,9 @@ fn computer_policy(name: &str, f: &ComputerPolicyFields) -> ComputerPolicyArgs {
         methods: f.methods.clone(),
         second_factor: f.second_factor.clone(),
         hours: f.hours.clone(),
-        reply: reply(&f.reply, f.clear_reply),
-        vlan: f.vlan,
-        mode: f.mode.clone(),
+        reply: f.common.reply(),
+        vlan: f.common.vlan,
+        mode: f.common.mode.clone(),
     }
 }
 

@@ -437,3 +437,24 @@ pub fn window_around_now(zone: &str, before: i64, after: i64) -> (String, jiff::
         jiff::Timestamp::from_second(end_t.as_second() - end_t.as_second().rem_euclid(60)).unwrap();
     (format!("Any {start}-{end}"), end_t)
 }
+
+/// The value radclient printed for attribute `name` in the reply it received.
+pub fn reply_value(out: &str, name: &str) -> Option<String> {
+    let received = out.split("Received Access-").nth(1)?;
+    received
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(" = "))
+        .map(str::to_string)
+}
+
+/// Every one of `lines` is a line radclient printed for the reply it received.
+pub fn assert_reply_lines(out: &str, lines: &[&str]) {
+    let received = out.split("Received Access-").nth(1).unwrap_or_default();
+    for line in lines {
+        assert!(
+            received.lines().any(|l| l.trim() == *line),
+            "{line} missing in\n{out}"
+        );
+    }
+}
