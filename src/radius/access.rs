@@ -155,14 +155,20 @@ impl RadiusContext {
             return None;
         };
         // 3. The credential, unless the policies already decided: a locked user, or an
-        // enforced restriction, is rejected without looking at the password.
+        // enforced restriction, is rejected without looking at the password. It still pays
+        // the dummy verification, as an unknown user does, so that the time a reject takes
+        // tells nothing about why.
         let password = view.attr(attr::USER_PASSWORD).and_then(|hidden| {
             crypto::unhide_user_password(hidden, client.secret.expose(), view.authenticator()).ok()
         });
         let stopped = matches!(found, Found::User(_)) && !judged.gate.admits_credential();
-        let check = credential::check_for(who);
+        let check = if stopped {
+            credential::Check::Dummy
+        } else {
+            credential::check_for(who)
+        };
         let outcome = match &password {
-            Some(pw) if !stopped => {
+            Some(pw) => {
                 let now = self
                     .verifier
                     .verify_now(check, pw, settings.rehash_on_login);
