@@ -108,10 +108,11 @@ fn station(raw: &[u8]) -> Option<Identity> {
     {
         return Some(mac_identity(octets));
     }
-    let text = printable(raw)?;
-    if let Some(octets) = parse_mac(&text) {
+    // The common case, a MAC, is recognised without copying the text.
+    if let Some(octets) = std::str::from_utf8(raw).ok().and_then(|t| parse_mac(t.trim())) {
         return Some(mac_identity(octets));
     }
+    let text = printable(raw)?;
     if let Ok(ip) = text.parse::<IpAddr>() {
         return Some(Identity {
             kind: IdentityKind::Address,
@@ -138,11 +139,26 @@ fn printable(raw: &[u8]) -> Option<String> {
     (!clean.is_empty()).then_some(clean)
 }
 
+/// `00-10-A4-23-19-C0`.
+#[must_use]
+pub fn mac_text(octets: [u8; 6]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut text = String::with_capacity(17);
+    for (i, o) in octets.iter().enumerate() {
+        if i > 0 {
+            text.push('-');
+        }
+        text.push(char::from(HEX[usize::from(o >> 4)]));
+        text.push(char::from(HEX[usize::from(o & 0x0f)]));
+    }
+    text
+}
+
 fn mac_identity(octets: [u8; 6]) -> Identity {
-    let [a, b, c, d, e, f] = octets;
+    let a = octets[0];
     Identity {
         kind: IdentityKind::Mac,
-        text: format!("{a:02X}-{b:02X}-{c:02X}-{d:02X}-{e:02X}-{f:02X}"),
+        text: mac_text(octets),
         // The locally administered bit: 2, 6, A or E as the second hex digit.
         randomized: a & 0x02 != 0,
     }

@@ -723,13 +723,8 @@ impl Store {
     /// Database errors.
     pub fn computer_named(&self, id: &str) -> Result<Option<ComputerRecord>, StoreError> {
         let id = id.trim();
-        let identity = crate::policy::identity::parse_mac(id).map_or_else(
-            || id.to_string(),
-            |m| {
-                let [a, b, c, d, e, f] = m;
-                format!("{a:02X}-{b:02X}-{c:02X}-{d:02X}-{e:02X}-{f:02X}")
-            },
-        );
+        let identity = crate::policy::identity::parse_mac(id)
+            .map_or_else(|| id.to_string(), crate::policy::identity::mac_text);
         self.with_reader(|c| {
             if let Ok(n) = id.parse::<i64>()
                 && let Some(found) = c
