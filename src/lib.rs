@@ -30,7 +30,8 @@
 //!                      change feed, scoped queries, secrets at rest
 //! radius        mixed  proto (pure codec); context, request (the one request function),
 //!                      access, accounting, exec (CPU threads), udp, clients, dedup,
-//!                      verifier and directories (io)
+//!                      verifier, directories, policies (the policy set, computers,
+//!                      lockouts, hit counters) and trace (io)
 //! sync          io     directory sync runs (fetch → map → plan → one commit), scheduler
 //! admin         mixed  proto (wire types), command (the catalogue), authz (the choke
 //!                      point: decide → Permit) (pure); context, facts, read (scoped

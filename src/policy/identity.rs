@@ -109,7 +109,10 @@ fn station(raw: &[u8]) -> Option<Identity> {
         return Some(mac_identity(octets));
     }
     // The common case, a MAC, is recognised without copying the text.
-    if let Some(octets) = std::str::from_utf8(raw).ok().and_then(|t| parse_mac(t.trim())) {
+    if let Some(octets) = std::str::from_utf8(raw)
+        .ok()
+        .and_then(|t| parse_mac(t.trim()))
+    {
         return Some(mac_identity(octets));
     }
     let text = printable(raw)?;

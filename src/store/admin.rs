@@ -257,6 +257,17 @@ pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
                     params![cur, site.name, json(&site.subnets)?, site.timezone],
                 )
                 .map_err(|e| conflict(e, || format!("site {} already exists", site.name)))?;
+            // Computers and rules name their site: they follow it.
+            if n > 0 && !site.name.eq_ignore_ascii_case(cur) {
+                tx.execute(
+                    "UPDATE computer SET site = ?2 WHERE site = ?1",
+                    params![cur, site.name],
+                )?;
+                tx.execute(
+                    "UPDATE computer_rule SET site = ?2 WHERE site = ?1",
+                    params![cur, site.name],
+                )?;
+            }
             one_row(n, || format!("site {cur}"))
         }
         AdminOp::DeleteSite { name } => {
@@ -267,8 +278,21 @@ pub(crate) fn apply(tx: &Connection, op: &AdminOp) -> Result<u64, StoreError> {
                     clients.join(", ")
                 )));
             }
+            let rules: Vec<String> = tx
+                .prepare("SELECT name FROM computer_rule WHERE site = ?1 ORDER BY position")?
+                .query_map(params![name], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if !rules.is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "site {name} is named by computer rules: {}",
+                    rules.join(", ")
+                )));
+            }
             let n = tx.execute("DELETE FROM site WHERE name = ?1", params![name])?;
-            one_row(n, || format!("site {name}"))
+            let n = one_row(n, || format!("site {name}"))?;
+            // Its computers go with it (a computer that is seen again is registered anew).
+            tx.execute("DELETE FROM computer WHERE site = ?1", params![name])?;
+            Ok(n)
         }
         AdminOp::SetLockdown(on) => {
             tx.execute(

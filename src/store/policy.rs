@@ -1010,4 +1010,83 @@ mod tests {
             .collect();
         assert_eq!(left, vec!["00-00-00-00-00-02", "02-00-00-00-00-04"]);
     }
+
+    /// Computers and rules name their site: a renamed site takes them along; a site a
+    /// rule names cannot be deleted; a deleted site's computers go with it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn computers_and_rules_follow_their_site() {
+        use crate::model::SiteRecord;
+        use crate::store::admin::AdminOp;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &dir.path().join("key")).unwrap();
+        let site = |name: &str| SiteRecord {
+            name: name.into(),
+            subnets: vec![],
+            timezone: "UTC".into(),
+            created_by: "t".into(),
+            created_at: 0,
+        };
+        let default = store.computer_policies().unwrap()[0].id;
+        store
+            .write(vec![
+                WriteOp::Admin(AdminOp::PutSite {
+                    site: site("HQ"),
+                    current_name: None,
+                }),
+                WriteOp::Policy(PolicyOp::Sightings(vec![seen(
+                    "00-00-00-00-00-01",
+                    false,
+                    5,
+                    default,
+                )])),
+                WriteOp::Policy(PolicyOp::AddRule {
+                    rule: Rule {
+                        id: 0,
+                        name: "r".into(),
+                        policy: 0,
+                        site: Some("HQ".into()),
+                        identity: None,
+                        address: None,
+                        client: None,
+                    },
+                    policy: DEFAULT_POLICY.into(),
+                    position: None,
+                    created_by: "t".into(),
+                }),
+            ])
+            .await
+            .unwrap();
+        store
+            .write(vec![WriteOp::Admin(AdminOp::PutSite {
+                site: site("Head Office"),
+                current_name: Some("HQ".into()),
+            })])
+            .await
+            .unwrap();
+        assert_eq!(store.computers().unwrap()[0].site, "Head Office");
+        assert_eq!(
+            store.computer_rules().unwrap()[0].rule.site.as_deref(),
+            Some("Head Office")
+        );
+        let refused = store
+            .write(vec![WriteOp::Admin(AdminOp::DeleteSite {
+                name: "Head Office".into(),
+            })])
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("computer rules: r"),
+            "{refused}"
+        );
+        store
+            .write(vec![
+                WriteOp::Policy(PolicyOp::DeleteRule { name: "r".into() }),
+                WriteOp::Admin(AdminOp::DeleteSite {
+                    name: "Head Office".into(),
+                }),
+            ])
+            .await
+            .unwrap();
+        assert!(store.computers().unwrap().is_empty());
+    }
 }

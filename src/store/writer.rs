@@ -139,7 +139,9 @@ impl WriteOp {
                 | A::SetAdminRole { .. }
                 | A::SetAdminEnabled { .. }
                 | A::RemoveAdmin { .. } => Tables::of(&[Table::Admins]),
-                A::PutSite { .. } | A::DeleteSite { .. } => Tables::of(&[Table::Sites]),
+                A::PutSite { .. } | A::DeleteSite { .. } => {
+                    Tables::of(&[Table::Sites, Table::Computers])
+                }
                 A::SetLockdown(_) => Tables::of(&[Table::Settings]),
             },
             // Sightings, failures and hit counts are written through by the request path
