@@ -19,9 +19,10 @@
 #           reply items, Login-Time). Both servers' replies are checked with radclient
 #           before measuring. Compare with ssha from the same run.
 # Every scenario runs each server --rounds times (default 5), alternating
-# (G F, F G, G F, ...), each run on a freshly started server: warm-up, then the measured
-# load with the same concurrency and request count for both. Idle RSS is read after each
-# start (10,000 users loaded) and RSS after the load.
+# (G F, F G, G F, ...), round by round (each round runs every scenario), each run on a
+# freshly started server: warm-up, then the measured load with the same concurrency and
+# request count for both. Idle RSS is read after each start (10,000 users loaded) and RSS
+# after the load.
 #
 # --quick: small counts and one round, to check that everything works.
 # --concurrency N: requests kept outstanding by the load generator (default 64).
@@ -469,10 +470,16 @@ for m in "${needed_modes[@]}"; do
 done
 [[ " ${scenarios[*]} " != *" policy "* ]] || gh_template_policy
 
-for scenario in "${scenarios[@]}"; do
-	say "=== $scenario: ${requests[$scenario]} requests, concurrency $concurrency, $rounds round(s) per server"
-	for ((r = 1; r <= rounds; r++)); do
-		if ((r % 2)); then order=(gatehouse freeradius); else order=(freeradius gatehouse); fi
+# Round by round, every scenario in each round: a drift of the machine's speed over the
+# run then weighs on all scenarios alike, which matters to ratios between scenarios
+# (policy against ssha).
+for s in "${scenarios[@]}"; do
+	say "$s: ${requests[$s]} requests, concurrency $concurrency, $rounds round(s) per server"
+done
+for ((r = 1; r <= rounds; r++)); do
+	if ((r % 2)); then order=(gatehouse freeradius); else order=(freeradius gatehouse); fi
+	for scenario in "${scenarios[@]}"; do
+		say "=== round $r of $rounds: $scenario"
 		for server in "${order[@]}"; do
 			run_one "$scenario" "$server" "$r"
 		done
