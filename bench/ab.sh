@@ -16,8 +16,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 out="$root/bench-out"
-ctl_bin="$root/target/release/gatehousectl"
-bench_bin="$root/target/release/gatehouse-bench"
+# cargo's target directory: CARGO_TARGET_DIR if set (relative to the repository), else target/.
+release="$(cd "$root" && realpath -m "${CARGO_TARGET_DIR:-target}")/release"
+ctl_bin="$release/gatehousectl"
+bench_bin="$release/gatehouse-bench"
 
 die() {
 	printf 'ab: %s\n' "$*" >&2

@@ -43,7 +43,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 outbase="$root/bench-out/directory"
-bin="$root/target/release"
+# cargo's target directory: CARGO_TARGET_DIR if set (relative to the repository), else target/.
+bin="$(cd "$root" && realpath -m "${CARGO_TARGET_DIR:-target}")/release"
 gh_bin="$bin/gatehoused"
 ctl_bin="$bin/gatehousectl"
 bench_bin="$bin/gatehouse-bench"

@@ -19,7 +19,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-bin="$root/target/release"
+# cargo's target directory: CARGO_TARGET_DIR if set (relative to the repository), else target/.
+bin="$(cd "$root" && realpath -m "${CARGO_TARGET_DIR:-target}")/release"
 users=100000 name=sync-memory
 die() { printf 'sync-memory: %s\n' "$*" >&2; exit 1; }
 while [[ $# -gt 0 ]]; do

@@ -4,7 +4,9 @@
 #
 #   start-freeradius.sh --dir DIR --auth-port P --acct-port Q \
 #       --secret-file F --users FILE --mode crypt|ssha \
-#       [--threads N] [--reject-delay S] [--max-requests N] [--timeout S]
+#       [--threads N] [--reject-delay S] [--max-requests N] [--timeout S] \
+#       [--policy --vlan ID --filter-id TEXT --class 0xHEX \
+#        [--login-time TEXT] [--timezone ZONE]]
 #
 # Writes DIR/raddb/{radiusd.conf,clients.conf,users}, starts
 # `freeradius -f -d DIR/raddb` in the background (foreground mode, no -X,
@@ -24,6 +26,18 @@
 # --reject-delay S: security.reject_delay (default 0; stock FreeRADIUS is 1).
 # --max-requests N: max_requests (default 262144; stock is 16384).
 # --timeout S: how long to wait for Status-Server answers (default 30).
+# --policy: the configuration an operator writes for the policy benchmark
+#   (README.md, "Policies"): the client 127.0.0.1 in the huntgroup "office"
+#   (rlm_preprocess, DIR/raddb/huntgroups); every user in the group "staff",
+#   whose reply items (Filter-Id = TEXT, Class = 0xHEX) are in each user's
+#   entry, which falls through to
+#     DEFAULT Huntgroup-Name == "office", Login-Time := "Al0000-2400"
+#   with the VLAN (Tunnel-Type = VLAN, Tunnel-Medium-Type = IEEE-802,
+#   Tunnel-Private-Group-Id = ID, tag 0); rlm_logintime checks Login-Time.
+#   --vlan, --filter-id and --class are required with it.
+# --login-time TEXT: the DEFAULT entry's Login-Time (default Al0000-2400).
+# --timezone ZONE: TZ for the server, so that Login-Time is read in the
+#   site's time zone as Gatehouse reads its access hours (default: unset).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,6 +55,7 @@ usage() {
 
 dir="" auth_port="" acct_port="" secret_file="" users="" mode=""
 threads="" reject_delay=0 max_requests=262144 timeout=30
+policy=0 vlan="" filter_id="" class="" login_time="" timezone=""
 
 need_arg() {
 	[[ $# -ge 2 && -n "$2" ]] || die "option $1 needs a value"
@@ -58,6 +73,12 @@ while [[ $# -gt 0 ]]; do
 	--reject-delay) need_arg "$@"; reject_delay="$2"; shift 2 ;;
 	--max-requests) need_arg "$@"; max_requests="$2"; shift 2 ;;
 	--timeout) need_arg "$@"; timeout="$2"; shift 2 ;;
+	--policy) policy=1; shift ;;
+	--vlan) need_arg "$@"; vlan="$2"; shift 2 ;;
+	--filter-id) need_arg "$@"; filter_id="$2"; shift 2 ;;
+	--class) need_arg "$@"; class="$2"; shift 2 ;;
+	--login-time) need_arg "$@"; login_time="$2"; shift 2 ;;
+	--timezone) need_arg "$@"; timezone="$2"; shift 2 ;;
 	-h | --help) usage ;;
 	*) die "unknown argument: $1 (see --help)" ;;
 	esac
@@ -88,6 +109,21 @@ check_uint --reject-delay "$reject_delay" 0 5
 check_uint --max-requests "$max_requests" 256 16777216
 check_uint --timeout "$timeout" 1 3600
 reject_delay=$((10#$reject_delay)) max_requests=$((10#$max_requests)) timeout=$((10#$timeout))
+if ((policy)); then
+	check_uint --vlan "$vlan" 1 4094
+	vlan=$((10#$vlan))
+	# Written into double-quoted users-file strings: keep them free of quoting.
+	[[ "$filter_id" =~ ^[A-Za-z0-9._-]{1,64}$ ]] || die "--filter-id must match [A-Za-z0-9._-]{1,64}"
+	[[ "$class" =~ ^0x([0-9A-Fa-f]{2}){1,64}$ ]] || die "--class must be 0x followed by 1..64 hex octets"
+	: "${login_time:=Al0000-2400}"
+	[[ "$login_time" =~ ^[A-Za-z0-9,|-]{1,64}$ ]] || die "--login-time must match [A-Za-z0-9,|-]{1,64} (e.g. Wk0700-1900,Sa0800-1200)"
+	if [[ -n "$timezone" ]]; then
+		[[ "$timezone" =~ ^[A-Za-z0-9/_+-]{1,64}$ && -f "/usr/share/zoneinfo/$timezone" ]] ||
+			die "--timezone: no such zone in /usr/share/zoneinfo: $timezone"
+	fi
+elif [[ -n "$vlan$filter_id$class$login_time$timezone" ]]; then
+	die "--vlan, --filter-id, --class, --login-time and --timezone go with --policy"
+fi
 
 fr_bin="${FREERADIUS_BIN:-$(command -v freeradius || true)}"
 [[ -n "$fr_bin" && -x "$fr_bin" ]] || die "freeradius binary not found (apt-get install -y freeradius freeradius-utils)"
@@ -129,6 +165,18 @@ else
 	start_servers=5 max_servers=32 min_spare=3 max_spare=10
 fi
 
+# --policy: preprocess (huntgroups) before files, logintime after it. Without it the
+# placeholders hold only a comment, and the server is the plain one.
+if ((policy)); then
+	policy_modules="$(<"$templates/policy-modules.conf.in")"
+	policy_authorize_first="preprocess"
+	policy_authorize_after_files="logintime"
+else
+	policy_modules="# (no policy modules: start-freeradius.sh --policy adds preprocess and logintime)"
+	policy_authorize_first="# (--policy: preprocess)"
+	policy_authorize_after_files="# (--policy: logintime)"
+fi
+
 render() { # render TEMPLATE OUT
 	local text
 	text="$(<"$1")"
@@ -142,6 +190,9 @@ render() { # render TEMPLATE OUT
 	text="${text//@REJECT_DELAY@/$reject_delay}"
 	text="${text//@MAX_REQUESTS@/$max_requests}"
 	text="${text//@SECRET@/$secret}"
+	text="${text//@POLICY_MODULES@/$policy_modules}"
+	text="${text//@POLICY_AUTHORIZE_FIRST@/$policy_authorize_first}"
+	text="${text//@POLICY_AUTHORIZE_AFTER_FILES@/$policy_authorize_after_files}"
 	(umask 077 && printf '%s\n' "$text" >"$2")
 }
 render "$templates/radiusd.conf.in" "$raddb/radiusd.conf"
@@ -155,7 +206,16 @@ render "$templates/clients.conf.in" "$raddb/clients.conf"
 # parsed as hex and fails, so the string-typed Password-With-Header is used;
 # rlm_pap turns it into SSHA-Password per request, like an LDAP userPassword.)
 awk_status=0
-LC_ALL=C awk -v mode="$mode" -v out="$raddb/users" '
+#
+# --policy adds, to every user's entry, the reply items of the group "staff" and
+# Fall-Through = Yes, so that the DEFAULT entry written after the users (the
+# huntgroup's access hours and VLAN) applies too:
+#   "name"  Password-With-Header := '{SSHA}base64'
+#           Filter-Id = "staff",
+#           Class = 0x...,
+#           Fall-Through = Yes
+LC_ALL=C awk -v mode="$mode" -v out="$raddb/users" -v policy="$policy" \
+	-v filter_id="$filter_id" -v class="$class" '
 	BEGIN { n = 0; bad = 0 }
 	/^[ \t]*(#|$)/ { next }
 	{
@@ -170,13 +230,17 @@ LC_ALL=C awk -v mode="$mode" -v out="$raddb/users" '
 			if (hash !~ /^\$[0-9a-z]+\$[A-Za-z0-9.\/=$]+$/) {
 				printf "line %d: not a crypt(3) hash (crypt mode)\n", NR > "/dev/stderr"; bad++; next
 			}
-			printf "\"%s\"\tCrypt-Password := \047%s\047\n\n", user, hash > out
+			printf "\"%s\"\tCrypt-Password := \047%s\047\n", user, hash > out
 		} else {
 			if (hash !~ /^\{SSHA\}[A-Za-z0-9+\/]+=*$/) {
 				printf "line %d: not an {SSHA} hash (ssha mode)\n", NR > "/dev/stderr"; bad++; next
 			}
-			printf "\"%s\"\tPassword-With-Header := \047%s\047\n\n", user, hash > out
+			printf "\"%s\"\tPassword-With-Header := \047%s\047\n", user, hash > out
 		}
+		if (policy) {
+			printf "\tFilter-Id = \"%s\",\n\tClass = %s,\n\tFall-Through = Yes\n", filter_id, class > out
+		}
+		printf "\n" > out
 		n++
 	}
 	END {
@@ -193,6 +257,22 @@ case "$awk_status" in
 esac
 nusers="$(tail -n 1 "$dir/users.gen.log")"
 
+if ((policy)); then
+	# Last in the file: rlm_files walks a user's own entries and the DEFAULT entries
+	# in file order, and each user's entry falls through to this one.
+	cat >>"$raddb/users" <<EOF
+# The huntgroup "office" (huntgroups): its access hours (rlm_logintime), on VLAN $vlan.
+DEFAULT	Huntgroup-Name == "office", Login-Time := "$login_time"
+	Tunnel-Type:0 = VLAN,
+	Tunnel-Medium-Type:0 = IEEE-802,
+	Tunnel-Private-Group-Id:0 = "$vlan"
+EOF
+	# rlm_preprocess: the one client is the huntgroup "office"; no hints.
+	printf '# The benchmark client is the huntgroup "office".\noffice\tNAS-IP-Address == 127.0.0.1\n' \
+		>"$raddb/huntgroups"
+	printf '# No hints.\n' >"$raddb/hints"
+fi
+
 # --- config check ---------------------------------------------------------------
 # (-C logs to the configured log file, so show both on failure.)
 if ! "$fr_bin" -C -d "$raddb" >"$dir/config-check.out" 2>&1; then
@@ -204,7 +284,12 @@ fi
 # -f: stay in the foreground (we background it ourselves, so $! is the server).
 # No -X / -x: normal (quiet) logging to $dir/log/radius.log.
 # stdin/stdout/stderr detached so a caller's $(...) does not wait for it.
-"$fr_bin" -f -d "$raddb" </dev/null >"$dir/freeradius.out" 2>&1 &
+# --timezone: TZ for the server only (rlm_logintime reads the local time).
+if [[ -n "$timezone" ]]; then
+	TZ="$timezone" "$fr_bin" -f -d "$raddb" </dev/null >"$dir/freeradius.out" 2>&1 &
+else
+	"$fr_bin" -f -d "$raddb" </dev/null >"$dir/freeradius.out" 2>&1 &
+fi
 pid=$!
 
 fail_started() {
@@ -238,7 +323,7 @@ while ((SECONDS < deadline)); do
 done
 ((ready)) || fail_started "freeradius (pid $pid) did not answer Status-Server on 127.0.0.1:$auth_port/$acct_port within ${timeout}s"
 
-printf 'start-freeradius: freeradius %s ready: pid %s, auth 127.0.0.1:%s, acct 127.0.0.1:%s, %s users (%s), dir %s\n' \
+printf 'start-freeradius: freeradius %s ready: pid %s, auth 127.0.0.1:%s, acct 127.0.0.1:%s, %s users (%s%s), dir %s\n' \
 	"$("$fr_bin" -v 2>/dev/null | sed -n '1s/.*Version \([0-9.]*\).*/\1/p')" \
-	"$pid" "$auth_port" "$acct_port" "$nusers" "$mode" "$dir" >&2
+	"$pid" "$auth_port" "$acct_port" "$nusers" "$mode" "$( ((policy)) && echo ', policy' || true)" "$dir" >&2
 echo "$pid"

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! gatehouse-bench load --server 127.0.0.1:1812 --secret-file F --mode pap|status|acct
-//!                      [--users FILE] [--concurrency 64] [--sockets S] [--requests N]
-//!                      [--duration-secs S] [--timeout-ms 2000] [--pid PID] [--json]
+//!                      [--users FILE] [--calling-station-ids N] [--concurrency 64]
+//!                      [--sockets S] [--requests N] [--duration-secs S] [--timeout-ms 2000]
+//!                      [--pid PID] [--json]
 //! gatehouse-bench hash --hash '$6$…' --password P [--iterations N] [--threads T] [--json]
 //! gatehouse-bench rss  --pid PID [--json]
 //! ```
@@ -16,6 +17,12 @@
 //! recorded. A request that gets no answer within `--timeout-ms` counts as a timeout and is
 //! not retransmitted. The run stops when `--requests` have been sent or `--duration-secs`
 //! have passed (whichever comes first), then waits at most `--timeout-ms` for stragglers.
+//!
+//! With `--calling-station-ids N`, every Access-Request (pap) also carries a
+//! Calling-Station-Id from a pool of N MAC addresses, `00-10-A4-00-00-00` onwards in the
+//! RFC 3580 spelling: the computers a policy benchmark registers and looks up. Request i
+//! of a worker names MAC (start + i) mod N, so any N consecutive requests of one worker
+//! name all N.
 //!
 //! With `--pid`, the server's CPU time (utime + stime of all its threads, from
 //! `/proc/PID/stat`) over the run is divided by the replies received, and its VmRSS/VmHWM
@@ -44,6 +51,11 @@ const IDS: usize = 256;
 const DEFAULT_REQUESTS: u64 = 10_000;
 /// Without `--duration-secs`, sending stops after this long whatever `--requests` says.
 const MAX_RUN: Duration = Duration::from_secs(600);
+/// `--calling-station-ids` at most: the MACs vary in their last three octets.
+const MAX_MACS: i64 = 1 << 24;
+/// The first three octets of the pool's MACs: a universally administered OUI, so that no
+/// computer is taken for a phone's randomised MAC.
+const MAC_OUI: [u8; 3] = [0x00, 0x10, 0xA4];
 
 #[derive(Parser)]
 #[command(
@@ -92,6 +104,9 @@ struct LoadArgs {
     /// `user:password` lines, used round-robin (required for pap; user names for acct).
     #[arg(long)]
     users: Option<PathBuf>,
+    /// pap: add a Calling-Station-Id from a pool of this many MACs (computers), round-robin.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_MACS))]
+    calling_station_ids: Option<u32>,
     /// Requests kept outstanding (closed loop).
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
@@ -288,6 +303,9 @@ struct Generator {
     secret: Arc<[u8]>,
     users: Arc<[(String, String)]>,
     next_user: usize,
+    /// The Calling-Station-Id pool's size, and the next one to send.
+    macs: Option<u32>,
+    next_mac: u32,
     /// Accounting: requests built so far (a session is two of them).
     acct_seq: u64,
     /// Accounting: makes this run's Acct-Session-Ids unique.
@@ -309,8 +327,12 @@ impl Generator {
                 p.add_str(attr::USER_NAME, name)
                     .set_user_password(pw.as_bytes())
                     .add_ipv4(attr::NAS_IP_ADDRESS, Ipv4Addr::LOCALHOST)
-                    .add_u32(attr::NAS_PORT, u32::from(id))
-                    .add_message_authenticator();
+                    .add_u32(attr::NAS_PORT, u32::from(id));
+                if let Some(n) = self.macs {
+                    p.add_str(attr::CALLING_STATION_ID, &mac(self.next_mac));
+                    self.next_mac = (self.next_mac + 1) % n;
+                }
+                p.add_message_authenticator();
                 p
             }
             Mode::Status => {
@@ -356,6 +378,13 @@ impl Generator {
             .ok_or_else(|| anyhow!("encoded request shorter than a header"))?;
         Ok(auth)
     }
+}
+
+/// MAC `i` of the Calling-Station-Id pool, as RFC 3580 writes it: `00-10-A4-00-00-2A`.
+fn mac(i: u32) -> String {
+    let [_, a, b, c] = i.to_be_bytes();
+    let [x, y, z] = MAC_OUI;
+    format!("{x:02X}-{y:02X}-{z:02X}-{a:02X}-{b:02X}-{c:02X}")
 }
 
 #[derive(Default, Debug, Clone, Copy, Serialize)]
@@ -601,6 +630,8 @@ struct LoadReport {
     server: SocketAddr,
     concurrency: usize,
     sockets: usize,
+    /// The Calling-Station-Id pool's size, if requests carried one.
+    calling_station_ids: Option<u32>,
     #[serde(flatten)]
     counts: Counts,
     replies: u64,
@@ -648,6 +679,10 @@ fn load(a: &LoadArgs) -> anyhow::Result<()> {
         (None, None) => DEFAULT_REQUESTS,
     };
     ensure!(limit >= 1, "--requests must be at least 1");
+    ensure!(
+        a.calling_station_ids.is_none() || a.mode == Mode::Pap,
+        "--calling-station-ids is for --mode pap"
+    );
     let secret = read_secret(&a.secret_file)?;
     let users: Arc<[(String, String)]> = match &a.users {
         Some(p) => read_users(p)?.into(),
@@ -676,6 +711,12 @@ fn load(a: &LoadArgs) -> anyhow::Result<()> {
             } else {
                 w * users.len() / sockets
             },
+            macs: a.calling_station_ids,
+            next_mac: a.calling_station_ids.map_or(0, |n| {
+                // Spread like the users: worker w starts w/sockets of the way into the pool.
+                let of = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+                u32::try_from(u64::from(n) * of(w) / of(sockets)).unwrap_or(0)
+            }),
             acct_seq: 0,
             acct_prefix: format!("{run_id}-{w}-"),
         };
@@ -783,6 +824,7 @@ fn load(a: &LoadArgs) -> anyhow::Result<()> {
         server: a.server,
         concurrency: a.concurrency,
         sockets,
+        calling_station_ids: a.calling_station_ids,
         counts,
         replies,
         elapsed_s: elapsed,
@@ -813,6 +855,9 @@ fn print_load(r: &LoadReport) {
         "{:?} load on {}: concurrency {} over {} socket(s)",
         r.mode, r.server, r.concurrency, r.sockets
     );
+    if let Some(n) = r.calling_station_ids {
+        println!("  Calling-Station-Id from a pool of {n} MACs");
+    }
     println!(
         "  sent {}  replies {} (accept {}, reject {}, accounting-response {}, other {})",
         c.sent, r.replies, c.access_accept, c.access_reject, c.accounting_response, c.other_code
@@ -1036,4 +1081,20 @@ fn quiet(a: &QuietArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_macs_are_rfc_3580_and_universally_administered() {
+        assert_eq!(mac(0), "00-10-A4-00-00-00");
+        assert_eq!(mac(42), "00-10-A4-00-00-2A");
+        assert_eq!(mac(9_999), "00-10-A4-00-27-0F");
+        let last = u32::try_from(MAX_MACS - 1).unwrap_or(0);
+        assert_eq!(mac(last), "00-10-A4-FF-FF-FF");
+        // The locally administered bit (0x02 of the first octet) marks randomised MACs.
+        assert_eq!(MAC_OUI[0] & 0x02, 0);
+    }
 }
