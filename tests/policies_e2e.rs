@@ -181,6 +181,82 @@ fn access_hours_follow_the_site_zone() {
     assert!(out.contains("Received Access-Reject"), "{out}");
 }
 
+/// Windows crossing midnight and Berlin's daylight-saving days, decided by the daemon:
+/// fixed instants through `policy explain --at`, and the live request now through radclient.
+#[test]
+fn access_hours_cross_midnight_and_follow_berlin_dst_days() {
+    let d = Daemon::start();
+    d.ctl_ok(
+        &["site", "add", "Berlin", "--timezone", "Europe/Berlin"],
+        "",
+    );
+    d.add_client("nas1", true);
+    d.ctl_ok(&["client", "edit", "nas1", "--site", "Berlin"], "");
+    d.add_user("alice", "alice-pw-1");
+    let hours_at = |hours: &str, at: &str| -> String {
+        d.ctl_ok(
+            &["computer-policy", "edit", "default", "--hours", hours],
+            "",
+        );
+        let v = d.ctl_json(
+            &[
+                "policy", "explain", "--user", "alice", "--client", "nas1", "--at", at,
+            ],
+            "",
+        );
+        let steps = v["explain"]["steps"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let hours = steps.iter().find(|s| s["step"] == "hours");
+        hours
+            .map(|s| s["result"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_else(|| panic!("no hours step in {v}"))
+    };
+    // (hours, instant in UTC, expected result); the comments give Berlin wall time.
+    let table = [
+        // Friday night into Saturday: 2027-06-18 is a Friday (CEST, UTC+2).
+        ("Fri 22:00-06:00", "2027-06-18T19:30:00Z", "fail"), // Fri 21:30
+        ("Fri 22:00-06:00", "2027-06-18T20:30:00Z", "pass"), // Fri 22:30
+        ("Fri 22:00-06:00", "2027-06-19T03:30:00Z", "pass"), // Sat 05:30
+        ("Fri 22:00-06:00", "2027-06-19T04:30:00Z", "fail"), // Sat 06:30
+        ("Fri 22:00-06:00", "2027-06-19T20:30:00Z", "fail"), // Sat 22:30
+        // Spring-forward, 2027-03-28: 02:00 CET becomes 03:00 CEST at 01:00Z, so a window
+        // of only skipped minutes never opens, and 01:00-03:00 closes at the jump.
+        ("Any 02:00-03:00", "2027-03-28T00:59:00Z", "fail"), // 01:59 CET
+        ("Any 02:00-03:00", "2027-03-28T01:00:00Z", "fail"), // 03:00 CEST
+        ("Any 01:00-03:00", "2027-03-28T00:59:00Z", "pass"), // 01:59 CET
+        ("Any 01:00-03:00", "2027-03-28T01:00:00Z", "fail"), // 03:00 CEST
+        // Fall-back, 2027-10-31: 03:00 CEST becomes 02:00 CET at 01:00Z; 02:30 happens twice.
+        ("Any 02:30-03:00", "2027-10-31T00:30:00Z", "pass"), // first 02:30 (CEST)
+        ("Any 02:30-03:00", "2027-10-31T01:10:00Z", "fail"), // second 02:10 (CET)
+        ("Any 02:30-03:00", "2027-10-31T01:30:00Z", "pass"), // second 02:30 (CET)
+    ];
+    for (hours, at, want) in table {
+        assert_eq!(hours_at(hours, at), want, "{hours} at {at}");
+    }
+
+    // Now, live: a window crossing midnight that holds the present instant (from an hour
+    // ago to two hours ago, the next day) accepts; its complement-like twin that leaves
+    // out the half hour around now rejects.
+    let login = || radclient(d.auth, "auth", &pap("alice", "alice-pw-1", "")).1;
+    let (open, _) = window_around_now("Europe/Berlin", 60, -120);
+    d.ctl_ok(
+        &["computer-policy", "edit", "default", "--hours", &open],
+        "",
+    );
+    let out = login();
+    assert!(out.contains("Received Access-Accept"), "{open}: {out}");
+    let (closed, _) = window_around_now("Europe/Berlin", -30, -30);
+    d.ctl_ok(
+        &["computer-policy", "edit", "default", "--hours", &closed],
+        "",
+    );
+    let out = login();
+    assert!(out.contains("Received Access-Reject"), "{closed}: {out}");
+    assert_eq!(d.auth_records(1)[0]["detail"]["code"], "outside_hours");
+}
+
 /// Monitor mode relaxes the hours but never the password.
 #[test]
 fn monitor_mode_accepts_out_of_hours_and_still_rejects_wrong_passwords() {
