@@ -237,8 +237,8 @@ fn access_hours_cross_midnight_and_follow_berlin_dst_days() {
     }
 
     // Now, live: a window crossing midnight that holds the present instant (from an hour
-    // ago to two hours ago, the next day) accepts; its complement-like twin that leaves
-    // out the half hour around now rejects.
+    // ago to two hours ago, the next day) accepts; one that leaves out the hour around
+    // now (from half an hour ahead to half an hour ago, the next day) rejects.
     let login = || radclient(d.auth, "auth", &pap("alice", "alice-pw-1", "")).1;
     let (open, _) = window_around_now("Europe/Berlin", 60, -120);
     d.ctl_ok(
